@@ -1,0 +1,661 @@
+"""Compile the AST once into Python closures with Kamailio 5.6 semantics.
+
+Every statement becomes ``fn(ctx) -> int`` (the action's return value, as
+``do_action`` in core/action.c@5.6.3), every expression ``fn(ctx) -> value``
+(``None``/``int``/``str``, core/rvalue.c@5.6.3). Control flow uses the
+exceptions of :mod:`kscript.runtime.signals`. No tree is walked per message.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable
+
+from .. import nodes as N
+from ..errors import ConfigError, NotSupportedError, Position
+from ..pv.base import CompiledPV, Format, PVFailed, compile_format, compile_pv
+from .regex import compile_posix
+from .signals import BreakSignal, ExitSignal, ReturnSignal
+from .values import str2int, to_int, to_str, wrap32
+
+Fn = Callable[[Any], Any]
+
+
+class ExprError(Exception):
+    """An expression cannot be evaluated (division by zero...)."""
+
+
+class CallSlot:
+    """The implementation behind a call site; replaced in place by mocks."""
+
+    __slots__ = ("name", "fdef", "impl", "module", "core", "unresolved")
+
+    def __init__(self, name, fdef, impl, module, core=False, unresolved=False):
+        self.name = name
+        self.fdef = fdef
+        self.impl = impl
+        self.module = module
+        self.core = core
+        self.unresolved = unresolved
+
+
+_INT_KEYWORDS = {"src_port", "dst_port", "af", "msg:len", "snd_port", "to_port", "snd_af", "snd_proto"}
+_STR_KEYWORDS = {"method", "uri", "status", "from_uri", "to_uri"}
+_IP_KEYWORDS = {"src_ip", "dst_ip", "snd_ip", "to_ip"}
+_PROTO_NAMES = {"udp": 1, "tcp": 2, "tls": 3, "sctp": 4, "ws": 5, "wss": 6}
+_AF = {"inet": 2, "ipv4": 2, "inet6": 10, "ipv6": 10}
+
+
+class Compiler:
+    """Turns a parsed config into closures bound to a :class:`~kscript.script.Script`."""
+
+    def __init__(self, script):
+        self.script = script
+        self.slots: list[CallSlot] = []
+        self.pvs: list[CompiledPV] = []
+        self.instrument = None  # optional hook(stmt_node, fn) -> fn, for trace/coverage
+
+    # ------------------------------------------------------------ resolver API
+    def pv_class(self, name: str):
+        return self.script.pv_class(name)
+
+    def pv(self, text: str, pos: Position | None) -> CompiledPV:
+        p = compile_pv(text, self, pos)
+        self.pvs.append(p)
+        return p
+
+    def fmt(self, text: str, pos: Position | None) -> Format:
+        return compile_format(text, self, pos)
+
+    # ------------------------------------------------------------ statements
+    def block(self, stmts: list[N.Stmt]) -> Fn:
+        fns = [self.stmt(s) for s in stmts if not isinstance(s, N.Empty)]
+        if not fns:
+            return lambda ctx: 1
+        if len(fns) == 1:
+            return fns[0]
+        fns_t = tuple(fns)
+
+        def run_block(ctx):
+            ret = 1
+            for f in fns_t:
+                ret = f(ctx)
+            return ret
+
+        return run_block
+
+    def stmt(self, s: N.Stmt) -> Fn:
+        meth = getattr(self, "s_" + type(s).__name__)
+        fn = meth(s)
+        if self.instrument is not None:
+            fn = self.instrument(s, fn)
+        return fn
+
+    def s_Block(self, s: N.Block) -> Fn:
+        inner = self.block(s.body)
+
+        def run(ctx):
+            try:
+                return inner(ctx)
+            except BreakSignal:  # BLOCK_T catches break (core/action.c@5.6.3:1269)
+                return 0
+
+        return run
+
+    def s_Empty(self, s) -> Fn:
+        return lambda ctx: 1
+
+    def s_ExprStmt(self, s: N.ExprStmt) -> Fn:
+        e = s.expr
+        if isinstance(e, N.Call):
+            return self.call(e, raw=True)
+        if isinstance(e, N.RouteCall):
+            return self.route_call(e, raw=True)
+        f = self.expr(e)
+        return lambda ctx: (f(ctx), 1)[1]
+
+    def s_Assign(self, s: N.Assign) -> Fn:
+        target = self.pv(s.target.text, s.target.pos)
+        if not target.cls.writable:
+            raise ConfigError(f"cannot assign to read-only pseudo-variable '{s.target.text}'", s.target.pos)
+        v = s.value
+        if isinstance(v, N.Call):
+            val = self.call(v, raw=True)
+        elif isinstance(v, N.RouteCall):
+            val = self.route_call(v, raw=True)
+        else:
+            val = self.expr(v)
+        setter = target.cls.set
+        name, idx = target.name, target.idx
+        pos = s.pos
+
+        def assign(ctx):
+            try:
+                value = val(ctx)
+            except ExprError as e:
+                ctx.log("ERR", f"assignment failed at {pos}: {e}", source="core")
+                return -1
+            try:
+                setter(ctx, name, idx, value)
+            except AssignError as e:
+                ctx.log("ERR", str(e), source="core")
+                return -1
+            return 1
+
+        return assign
+
+    def s_If(self, s: N.If) -> Fn:
+        cond = self.cond(s.cond)
+        then = self.stmt_body(s.then)
+        else_ = self.stmt_body(s.else_) if s.else_ is not None else None
+
+        if else_ is None:
+            def run_if(ctx):
+                if cond(ctx) > 0:
+                    return then(ctx)
+                return 1
+        else:
+            def run_if(ctx):
+                if cond(ctx) > 0:
+                    return then(ctx)
+                return else_(ctx)
+        return run_if
+
+    def stmt_body(self, s: N.Stmt) -> Fn:
+        """An if/while branch: a ``{}`` there is the branch's action list, not a BLOCK_T."""
+        if isinstance(s, N.Block):
+            return self.block(s.body)
+        return self.stmt(s)
+
+    def cond(self, e: N.Expr) -> Callable[[Any], int]:
+        """An int-context evaluation; errors make the condition false (with an ERR log)."""
+        f = self.int_expr(e)
+        pos = e.pos
+
+        def c(ctx):
+            try:
+                return f(ctx)
+            except ExprError:
+                ctx.log("ERR", f"if expression evaluation failed ({pos})", source="core")
+                return 0
+
+        return c
+
+    def s_While(self, s: N.While) -> Fn:
+        cond = self.cond(s.cond)
+        body = self.stmt_body(s.body)
+        pos = s.pos
+
+        def run_while(ctx):
+            limit = ctx.script.max_while_loops
+            i = 0
+            ret = 1
+            while cond(ctx) != 0:  # 5.6.3 loops on any non-zero value
+                if limit > 0:
+                    i += 1
+                    if i > limit:
+                        ctx.log("ERR", f"runaway while ({pos.line}): more than {limit} loops", source="core")
+                        return -1
+                try:
+                    ret = body(ctx)
+                except BreakSignal:
+                    return 0
+            return ret
+
+        return run_while
+
+    def s_Switch(self, s: N.Switch) -> Fn:
+        body = [self.stmt(x) if not isinstance(x, N.Empty) else (lambda ctx: 1) for x in s.body]
+        labels = [lbl for lbl, _ in s.labels if not lbl.default]
+        defaults = [i for lbl, i in s.labels if lbl.default]
+        if len(defaults) > 1:
+            raise ConfigError("switch with more than one default label", s.pos)
+        default_at = defaults[0] if defaults else None
+        string_switch = bool(labels) and (labels[0].regex or isinstance(labels[0].value, str))
+        table: list[tuple[Any, int]] = []
+        seen = set()
+        for lbl, i in s.labels:
+            if lbl.default:
+                continue
+            if string_switch:
+                if lbl.regex:
+                    table.append((compile_posix(str(lbl.value), icase=False, pos=lbl.pos), i))
+                else:
+                    table.append((to_str(lbl.value), i))
+            else:
+                if not isinstance(lbl.value, int):
+                    raise ConfigError("switch mixes integer and string case labels", lbl.pos)
+                if lbl.value in seen:
+                    raise ConfigError(f"duplicate case {lbl.value}", lbl.pos)
+                seen.add(lbl.value)
+                table.append((lbl.value, i))
+        if string_switch:
+            val = self.expr(s.expr)
+        else:
+            val = self.int_expr(s.expr)
+        int_map = {v: i for v, i in table} if not string_switch else None
+        body_t = tuple(body)
+
+        def run_from(ctx, start):
+            ret = 1
+            try:
+                for f in body_t[start:]:
+                    ret = f(ctx)
+            except BreakSignal:
+                return 0
+            return ret
+
+        def run_switch(ctx):
+            try:
+                v = val(ctx)
+            except ExprError:
+                start = default_at
+            else:
+                start = None
+                if int_map is not None:
+                    start = int_map.get(v)
+                else:
+                    sv = to_str(v)
+                    for lab, i in table:
+                        if type(lab) is str:
+                            if lab == sv:
+                                start = i
+                                break
+                        elif lab.search(sv):
+                            start = i
+                            break
+                if start is None:
+                    start = default_at
+            if start is None:
+                return 1
+            return run_from(ctx, start)
+
+        return run_switch
+
+    def s_Return(self, s: N.Return) -> Fn:
+        if s.value is None:
+            def ret1(ctx):
+                raise ReturnSignal(1)
+            return ret1
+        f = self.int_expr(s.value)
+
+        def ret(ctx):
+            try:
+                v = f(ctx)
+            except ExprError:
+                v = 0
+            if v == 0:  # return 0 also ends the script (core/action.c@5.6.3:368)
+                raise ExitSignal(0)
+            raise ReturnSignal(v)
+
+        return ret
+
+    def s_Exit(self, s: N.Exit) -> Fn:
+        f = self.int_expr(s.value) if s.value is not None else (lambda ctx: 1)
+
+        def run_exit(ctx):
+            raise ExitSignal(f(ctx))
+
+        return run_exit
+
+    def s_Drop(self, s: N.Drop) -> Fn:
+        f = self.int_expr(s.value) if s.value is not None else (lambda ctx: 0)
+
+        def run_drop(ctx):
+            raise ExitSignal(f(ctx), drop=True)
+
+        return run_drop
+
+    def s_Break(self, s) -> Fn:
+        def run_break(ctx):
+            raise BreakSignal()
+
+        return run_break
+
+    # ------------------------------------------------------------ calls
+    def call(self, c: N.Call, raw: bool) -> Fn:
+        """A function call; ``raw`` keeps the return code, else it becomes 1/0."""
+        slot, getters = self.script.bind_call(c, self)
+        pos = c.pos
+        core = slot.core
+        g = tuple(getters)
+        n = len(g)
+
+        if n == 0:
+            def invoke(ctx):
+                ctx.cur_pos = pos
+                return slot.impl(ctx)
+        elif n == 1:
+            g0 = g[0]
+
+            def invoke(ctx):
+                ctx.cur_pos = pos
+                return slot.impl(ctx, g0(ctx))
+        elif n == 2:
+            g0, g1 = g
+
+            def invoke(ctx):
+                ctx.cur_pos = pos
+                return slot.impl(ctx, g0(ctx), g1(ctx))
+        else:
+            def invoke(ctx):
+                ctx.cur_pos = pos
+                return slot.impl(ctx, *[x(ctx) for x in g])
+
+        if core:
+            f = invoke
+        else:
+            def f(ctx):
+                ret = invoke(ctx)
+                ctx.rc = ret
+                if ret == 0:  # MODF_HANDLE_RETCODE: 0 ends the script
+                    raise ExitSignal(0)
+                return ret
+
+        if raw:
+            return f
+        return lambda ctx: 1 if f(ctx) > 0 else 0
+
+    def route_call(self, c: N.RouteCall, raw: bool) -> Fn:
+        t = c.target
+        script = self.script
+        pos = c.pos
+        if isinstance(t, (N.Name, N.Literal)):
+            name = t.name if isinstance(t, N.Name) else str(t.value)
+            route_ref = script.route_ref("route", name, pos)
+
+            def f(ctx):
+                ret = route_ref.run(ctx)
+                ctx.rc = ret
+                return ret
+        else:
+            val = self.expr(t)
+
+            def f(ctx):
+                name = to_str(val(ctx))
+                ref = script.routes.get(("route", name))
+                if ref is None:
+                    ctx.log("ERR", f"route \"{name}\" not found at {pos.file}:{pos.line}", source="core")
+                    return -1
+                ret = ref.run(ctx)
+                ctx.rc = ret
+                return ret
+        if raw:
+            return f
+        return lambda ctx: 1 if f(ctx) > 0 else 0
+
+    # ------------------------------------------------------------ expressions
+    def int_expr(self, e: N.Expr) -> Fn:
+        """Evaluate in an int context (rval_expr_eval_int)."""
+        if isinstance(e, N.Literal) and isinstance(e.value, int):
+            v = e.value
+            return lambda ctx: v
+        f = self.expr(e)
+        if _is_int_typed(e):
+            return f
+        pos = e.pos
+
+        def ie(ctx):
+            v = f(ctx)
+            if type(v) is int:
+                return v
+            if v is None:
+                return 0
+            r = str2int(v)
+            if r is None:
+                ctx.log("WARN", f"automatic string to int conversion for \"{v}\" failed", source="core")
+                return 0
+            return r
+
+        return ie
+
+    def expr(self, e: N.Expr) -> Fn:
+        return getattr(self, "e_" + type(e).__name__)(e)
+
+    def e_Literal(self, e: N.Literal) -> Fn:
+        v = e.value
+        return lambda ctx: v
+
+    def e_PVRef(self, e: N.PVRef) -> Fn:
+        pv = self.pv(e.text, e.pos)
+        get = pv.get
+
+        def read(ctx):
+            try:
+                return get(ctx)
+            except PVFailed:
+                return None
+
+        return read
+
+    def e_SelectRef(self, e: N.SelectRef) -> Fn:
+        return self.script.compile_select(e, self)
+
+    def e_Name(self, e: N.Name) -> Fn:
+        raise ConfigError(f"'{e.name}' cannot be used as a value here", e.pos)
+
+    def e_IPLiteral(self, e) -> Fn:
+        raise ConfigError(f"an IP address ({e.text}) can only be compared with src_ip/dst_ip", e.pos)
+
+    def e_SocketLiteral(self, e) -> Fn:
+        raise ConfigError(f"a socket ({e.text}) is only valid as a function argument", e.pos)
+
+    def e_Call(self, e: N.Call) -> Fn:
+        return self.call(e, raw=False)
+
+    def e_RouteCall(self, e: N.RouteCall) -> Fn:
+        return self.route_call(e, raw=False)
+
+    def e_Cast(self, e: N.Cast) -> Fn:
+        if e.to == "int":
+            return self.int_expr(e.operand)
+        f = self.expr(e.operand)
+        return lambda ctx: to_str(f(ctx))
+
+    def e_Defined(self, e: N.Defined) -> Fn:
+        op = e.operand
+        neg = e.negate
+        if isinstance(op, N.PVRef):
+            pv = self.pv(op.text, op.pos)
+            get = pv.get
+
+            def defined(ctx):
+                try:
+                    d = get(ctx) is not None
+                except PVFailed:
+                    d = False
+                return int(d != neg)
+
+            return defined
+        if isinstance(op, N.SelectRef):
+            f = self.expr(op)
+            return lambda ctx: int((f(ctx) is not None) != neg)
+        f = self.expr(op)  # compound expressions are "defined"
+
+        def always(ctx):
+            f(ctx)
+            return 0 if neg else 1
+
+        return always
+
+    def e_StrLen(self, e: N.StrLen) -> Fn:
+        f = self.expr(e.operand)
+        return lambda ctx: len(to_str(f(ctx)))
+
+    def e_StrEmpty(self, e: N.StrEmpty) -> Fn:
+        f = self.expr(e.operand)
+        return lambda ctx: 1 if to_str(f(ctx)) == "" else 0
+
+    def e_SelVal(self, e: N.SelVal) -> Fn:
+        c = self.int_expr(e.cond)
+        a = self.expr(e.if_true)
+        b = self.expr(e.if_false)
+        return lambda ctx: a(ctx) if c(ctx) > 0 else b(ctx)
+
+    def e_Unary(self, e: N.Unary) -> Fn:
+        f = self.int_expr(e.operand)
+        if e.op == "!":
+            return lambda ctx: 1 if f(ctx) == 0 else 0
+        if e.op == "-":
+            return lambda ctx: wrap32(-f(ctx))
+        if e.op == "~":
+            return lambda ctx: wrap32(~f(ctx))
+        raise ConfigError(f"unknown operator '{e.op}'", e.pos)
+
+    def e_Binary(self, e: N.Binary) -> Fn:
+        op = e.op
+        if isinstance(e.left, N.Name):
+            return self.keyword_cond(e)
+        opt = self._optimize(e)
+        if opt is not None:
+            return opt
+        if op in ("&&", "||"):
+            lf = self.int_expr(e.left)
+            rf = self.int_expr(e.right)
+            if op == "&&":
+                return lambda ctx: 0 if lf(ctx) == 0 else (1 if rf(ctx) != 0 else 0)
+            return lambda ctx: 1 if lf(ctx) != 0 else (1 if rf(ctx) != 0 else 0)
+        if op == "+":
+            lf = self.expr(e.left)
+            rf = self.expr(e.right)
+
+            def add(ctx):
+                l = lf(ctx)
+                r = rf(ctx)
+                if type(l) is int:
+                    if type(r) is not int:
+                        r = _int_quiet(ctx, r)
+                    return wrap32(l + r)
+                return to_str(l) + to_str(r)
+
+            return add
+        if op in ("==", "!="):
+            lf = self.expr(e.left)
+            rf = self.expr(e.right)
+            neq = op == "!="
+
+            def eq(ctx):
+                l = lf(ctx)
+                r = rf(ctx)
+                if type(l) is int:
+                    res = l == (r if type(r) is int else _int_quiet(ctx, r))
+                elif l is None:
+                    if r is None:
+                        res = True
+                    elif type(r) is int:
+                        res = r == 0
+                    else:
+                        res = r == ""
+                else:
+                    res = l == to_str(r)
+                return int(res != neq)
+
+            return eq
+        if op in ("eq", "ne"):
+            lf = self.expr(e.left)
+            rf = self.expr(e.right)
+            neq = op == "ne"
+            return lambda ctx: int((to_str(lf(ctx)) == to_str(rf(ctx))) != neq)
+        if op == "=~":
+            lf = self.expr(e.left)
+            if isinstance(e.right, N.Literal):
+                rx = compile_posix(to_str(e.right.value), icase=True, pos=e.right.pos)
+                return lambda ctx: 1 if rx.search(to_str(lf(ctx))) else 0
+            rf = self.expr(e.right)
+            pos = e.pos
+
+            def match(ctx):
+                try:
+                    rx = compile_posix(to_str(rf(ctx)), icase=True, pos=pos)
+                except ConfigError as err:
+                    ctx.log("ERR", f"bad regular expression: {err.message}", source="core")
+                    raise ExprError(str(err)) from None
+                return 1 if rx.search(to_str(lf(ctx))) else 0
+
+            return match
+        lf = self.int_expr(e.left)
+        rf = self.int_expr(e.right)
+        fn = _INT_OPS.get(op)
+        if fn is None:
+            raise ConfigError(f"unknown operator '{op}'", e.pos)
+        return lambda ctx: fn(lf(ctx), rf(ctx))
+
+    def _optimize(self, e: N.Binary) -> Fn | None:
+        """Kamailio's parse-time rewrites (core/rvalue.c@5.6.3:3183-3420)."""
+        r = e.right
+        if not (isinstance(r, N.Literal) and isinstance(r.value, int)):
+            return None
+        op, v = e.op, r.value
+        if (op == "&&" and v == 0) or (op in ("*", "&") and v == 0):
+            return lambda ctx: 0
+        if op == "||" and v == 1:
+            return lambda ctx: 1
+        if (op == "&&" and v == 1) or (op == "||" and v == 0) or (op in ("*", "/") and v == 1) \
+                or (op in ("|", "-") and v == 0) or (op == "+" and v == 0 and _is_int_typed(e.left)):
+            return self.int_expr(e.left)
+        return None
+
+    # ---- core keywords (method, uri, src_ip, ...)
+    def keyword_cond(self, e: N.Binary) -> Fn:
+        from .keywords import compile_keyword_cond
+        return compile_keyword_cond(self, e)
+
+
+class AssignError(Exception):
+    """An assignment a PV class refuses (logged as an error; the script continues)."""
+
+
+def _int_quiet(ctx, v) -> int:
+    if v is None:
+        return 0
+    r = str2int(v)
+    if r is None:
+        ctx.log("WARN", f"automatic string to int conversion for \"{v}\" failed", source="core")
+        return 0
+    return r
+
+
+def _div(a: int, b: int) -> int:
+    if b == 0:
+        raise ExprError("division by zero")
+    q = abs(a) // abs(b)
+    return wrap32(q if (a >= 0) == (b >= 0) else -q)
+
+
+def _mod(a: int, b: int) -> int:
+    if b == 0:
+        raise ExprError("modulo by zero")
+    return wrap32(a - b * _div(a, b))
+
+
+_INT_OPS = {
+    "-": lambda a, b: wrap32(a - b),
+    "*": lambda a, b: wrap32(a * b),
+    "/": _div,
+    "mod": _mod,
+    "|": lambda a, b: wrap32(a | b),
+    "&": lambda a, b: wrap32(a & b),
+    "^": lambda a, b: wrap32(a ^ b),
+    "<<": lambda a, b: wrap32(a << (b & 31)),
+    ">>": lambda a, b: a >> (b & 31),
+    "<": lambda a, b: int(a < b),
+    ">": lambda a, b: int(a > b),
+    "<=": lambda a, b: int(a <= b),
+    ">=": lambda a, b: int(a >= b),
+    "ieq": lambda a, b: int(a == b),
+    "ine": lambda a, b: int(a != b),
+}
+
+
+def _is_int_typed(e: N.Expr) -> bool:
+    if isinstance(e, N.Literal):
+        return isinstance(e.value, int)
+    if isinstance(e, (N.Call, N.RouteCall, N.StrLen, N.StrEmpty, N.Defined, N.Unary)):
+        return True
+    if isinstance(e, N.Cast):
+        return e.to == "int"
+    if isinstance(e, N.Binary):
+        if e.op == "+":
+            return _is_int_typed(e.left)
+        return e.op not in ()
+    return False

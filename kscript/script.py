@@ -1,0 +1,377 @@
+"""The public façade: a loaded configuration ready to process SIP messages.
+
+>>> import kscript
+>>> script = kscript.load("kamailio.cfg", defines=["WITH_X"], redis="embedded")  # doctest: +SKIP
+>>> result = script.process(kscript.sip.request("OPTIONS", "sip:127.0.0.1"))      # doctest: +SKIP
+>>> result.replies[0].status                                                        # doctest: +SKIP
+200
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import nodes as N
+from .errors import ConfigError, KscriptError, NotSupportedError, Position, SipParseError
+from .modules import registry
+from .runtime.compiler import CallSlot, Compiler
+from .runtime.context import LogRecord, MsgContext, Sent, Socket
+from .runtime.signals import BreakSignal, ExitSignal, ReturnSignal
+
+DEFAULT_SRC = "udp:127.0.0.1:5060"
+
+
+# ---------------------------------------------------------------- results
+@dataclass
+class Result:
+    """What processing one message did."""
+
+    sent: list[Sent] = field(default_factory=list)
+    log: list[LogRecord] = field(default_factory=list)
+    exit_code: int | None = None  # value the script ended with
+    dropped: bool = False
+    ctx: MsgContext | None = None
+
+    @property
+    def replies(self) -> list[Sent]:
+        return [s for s in self.sent if s.kind == "reply"]
+
+    @property
+    def requests(self) -> list[Sent]:
+        return [s for s in self.sent if s.kind == "request"]
+
+    def to_dict(self) -> dict:
+        """The ``kscript run --json`` object for this message."""
+        return {"sent": [s.to_dict() for s in self.sent], "log": [r.to_dict() for r in self.log]}
+
+
+class RouteRef:
+    """A route block compiled lazily (routes may call routes defined later)."""
+
+    __slots__ = ("kind", "name", "block", "fn", "script")
+
+    def __init__(self, script, kind: str, name: str | None, block: N.RouteBlock | None):
+        self.script = script
+        self.kind = kind
+        self.name = name
+        self.block = block
+        self.fn = None
+
+    def run(self, ctx) -> int:
+        """Run as ``route(NAME)``: return/break are absorbed, exit propagates."""
+        fn = self.fn
+        if fn is None:
+            fn = self.fn = self.script._compile_route(self)
+        try:
+            return fn(ctx)
+        except ReturnSignal as r:
+            return r.value
+        except BreakSignal:
+            return 0
+
+
+# ---------------------------------------------------------------- the script
+class Script:
+    """A configuration loaded into kscript (use :func:`kscript.load`)."""
+
+    def __init__(self, path: str, defines: list[str] | tuple[str, ...] = (), *, redis: str = "embedded",
+                 mocks: dict | None = None, clock=None):
+        from .check import check_file
+
+        self.path = str(path)
+        self.defines = list(defines)
+        self.redis_mode = redis
+        self.clock = clock or time.time
+        report = check_file(path, defines)
+        if not report.ok:
+            raise report.errors[0]
+        self.report = report
+        self.config: N.Config = report.config
+        self.smap = report.smap
+        self.core_params: dict[str, Any] = {}
+        self.cfg_vars: dict[str, Any] = {}
+        self.listen: list[Socket] = []
+        self.aliases: list[tuple[str, int | None]] = []
+        self.flag_names: dict[str, int] = {}
+        self.modules: dict[str, Any] = {}  # kamailio module name -> kscript Module instance
+        self.loaded: list[str] = []  # every loadmodule'd name, in order
+        self.routes: dict[tuple[str, str | None], RouteRef] = {}
+        self.vars: dict[str, Any] = {}  # $var
+        self.shv: dict[str, Any] = {}
+        self.vns: dict[str, Any] = {}  # $vn
+        self.defines_map: dict[str, str | None] = report.defines_map
+        self.mocks: dict[str, Any] = {}
+        self._pv_classes: dict[str, Any] = {}
+        self._unresolved: dict[str, list[Position]] = {}
+        self._slots: dict[str, list[CallSlot]] = {}
+        self._msg_seq = 0
+        self._setup()
+        for name, spec in (mocks or {}).items():
+            self.mock(name, **(spec if isinstance(spec, dict) else {"returns": spec}))
+
+    # ------------------------------------------------------------ set-up
+    def _setup(self) -> None:
+        self._add_module("core")
+        for item in self.config.items:
+            if isinstance(item, N.LoadModule):
+                self.loaded.append(item.module)
+                self._add_module(item.module)
+        for item in self.config.items:
+            if isinstance(item, N.CoreParam):
+                self.core_params[item.name] = item.value
+            elif isinstance(item, N.CfgVar):
+                self.cfg_vars[f"{item.group}.{item.name}"] = item.value
+            elif isinstance(item, N.Listen):
+                self._add_listen(item)
+            elif isinstance(item, N.FlagsDecl):
+                for i, (fname, num) in enumerate(item.names):
+                    self.flag_names[fname] = num if num is not None else len(self.flag_names)
+            elif isinstance(item, N.ModParam):
+                self._apply_modparam(item)
+            elif isinstance(item, N.RouteBlock):
+                key = (item.kind, item.name)
+                self.routes[key] = RouteRef(self, item.kind, item.name, item)
+        if not self.listen:
+            self.listen.append(Socket("udp", "127.0.0.1", 5060))
+        self.debug_level = int(self.core_params.get("debug", 0)) if isinstance(self.core_params.get("debug", 0), int) else 0
+        mwl = self.core_params.get("max_while_loops", 100)
+        self.max_while_loops = mwl if isinstance(mwl, int) else 100
+        for mod in self.modules.values():
+            mod.init()
+        self.compiler = Compiler(self)
+        for ref in list(self.routes.values()):
+            ref.fn = self._compile_route(ref)
+
+    def _add_module(self, name: str) -> None:
+        if name in self.modules:
+            return
+        cls = registry.module_class(name)
+        if cls is None:
+            return
+        inst = cls(self)
+        self.modules[name] = inst
+        for pvcls in cls.pv_classes:
+            self._pv_classes.setdefault(pvcls.name, pvcls(inst))
+
+    def _add_listen(self, item: N.Listen) -> None:
+        text = str(item.socket)
+        if item.kind == "alias":
+            host, _, port = text.rpartition(":") if text.count(":") == 1 else (text, "", "")
+            self.aliases.append(((host or text).lower(), int(port) if port.isdigit() else None))
+            return
+        try:
+            self.listen.append(Socket.parse(text))
+        except ValueError:
+            raise ConfigError(f"bad listen address '{text}'", item.pos) from None
+
+    def _apply_modparam(self, item: N.ModParam) -> None:
+        import re
+        rx = re.compile(f"^({item.module})$", re.I)
+        for name in self.loaded:
+            if rx.match(name):
+                mod = self.modules.get(name)
+                if mod is None:
+                    continue  # not emulated: its functions are reported when used
+                mod.set_param(item.param, item.value, item.pos)
+
+    def _compile_route(self, ref: RouteRef):
+        if ref.block is None:
+            return lambda ctx: 1
+        return self.compiler.block(ref.block.body.body)
+
+    # ------------------------------------------------------------ resolver API (compiler)
+    def pv_class(self, name: str):
+        cls = self._pv_classes.get(name)
+        if cls is None:
+            from .catalogue import load as load_catalogue
+            if load_catalogue().pv_class(name, self.loaded) is not None:
+                raise NotSupportedError(f"pseudo-variable class ${name} is not supported by kscript yet")
+        return cls
+
+    def route_ref(self, kind: str, name: str, pos: Position | None) -> RouteRef:
+        ref = self.routes.get((kind, name))
+        if ref is None:
+            raise ConfigError(f"route \"{name}\" not found", pos)
+        return ref
+
+    def bind_call(self, call: N.Call, compiler: Compiler):
+        """Find the implementation of a call site and prepare its arguments (fixups)."""
+        from .runtime.fixups import prepare_args
+
+        n = len(call.args)
+        for modname in ["core"] + self.loaded:
+            mod = self.modules.get(modname)
+            if mod is None:
+                continue
+            for fd in _defs_of(mod):
+                if fd.name == call.name and fd.nparams == n:
+                    impl = getattr(mod, fd.attr)
+                    getters = prepare_args(call, fd.kinds, compiler, self)
+                    slot = CallSlot(call.name, fd, impl, modname, core=(modname == "core"))
+                    self._slots.setdefault(call.name, []).append(slot)
+                    if call.name in self.mocks:
+                        slot.impl = self.mocks[call.name].as_impl()
+                    return slot, getters
+        # known to Kamailio (the checker said so) but not emulated: resolvable by a mock
+        from .runtime.fixups import prepare_args_any
+        getters = prepare_args_any(call, compiler, self)
+        slot = CallSlot(call.name, None, _unresolved_impl(call.name), None, unresolved=True)
+        self._slots.setdefault(call.name, []).append(slot)
+        if call.name in self.mocks:
+            slot.impl = self.mocks[call.name].as_impl()
+            slot.unresolved = False
+        else:
+            self._unresolved.setdefault(call.name, []).append(call.pos)
+        return slot, getters
+
+    def compile_select(self, e: N.SelectRef, compiler: Compiler):
+        text = e.text
+        if text.startswith("@cfg_get."):
+            key = text[len("@cfg_get."):]
+            return lambda ctx: self.cfg_vars.get(key)
+        raise NotSupportedError(f"select '{text}' is not supported by kscript", e.pos)
+
+    # ------------------------------------------------------------ myself
+    def ip_is_myself(self, ip: str) -> bool:
+        ip = ip.strip("[]")
+        return any(s.ip == ip for s in self.listen)
+
+    def host_is_myself(self, host: str, port: int | None, proto: str | None = None) -> bool:
+        host = host.strip("[]").lower()
+        for s in self.listen:
+            if s.ip.lower() == host and (port is None or port == s.port):
+                return True
+        for h, p in self.aliases:
+            if h == host and (p is None or port is None or p == port):
+                return True
+        return False
+
+    def uri_is_myself(self, uri: str) -> bool:
+        from .sip.uri import parse_uri
+        try:
+            u = parse_uri(uri)
+        except KscriptError:
+            return False
+        port = int(u.port) if u.port else (5061 if u.scheme == "sips" else 5060)
+        return self.host_is_myself(u.host, port)
+
+    # ------------------------------------------------------------ mocks
+    def mock(self, name: str, returns=1, sets: dict | None = None, headers=None, side_effect=None):
+        """Replace function ``name`` (emulated or not) by a mock; returns the :class:`Mock`
+        (its ``calls`` records the evaluated arguments of every call)."""
+        from .runtime.mocks import Mock
+        m = Mock(self, name, returns=returns, sets=sets or {}, headers=headers, side_effect=side_effect)
+        self.mocks[name] = m
+        for slot in self._slots.get(name, []):
+            slot.impl = m.as_impl()
+            slot.unresolved = False
+        self._unresolved.pop(name, None)
+        return m
+
+    def unresolved_functions(self) -> dict[str, list[Position]]:
+        """Functions the cfg uses that kscript does not emulate and no mock covers."""
+        return dict(self._unresolved)
+
+    def ensure_runnable(self) -> None:
+        if self._unresolved:
+            names = ", ".join(f"{n} ({ps[0]})" for n, ps in sorted(self._unresolved.items()))
+            raise NotSupportedError(
+                f"the config calls functions kscript does not emulate: {names}; mock them "
+                f"(--mock NAME=RET, or script.mock(...)) to run it")
+
+    # ------------------------------------------------------------ processing
+    def new_context(self, msg, src: str | Socket = DEFAULT_SRC, route_type: str = "request") -> MsgContext:
+        src_sock = src if isinstance(src, Socket) else Socket.parse(src)
+        rcv = self.listen[0]
+        for s in self.listen:
+            if s.proto == src_sock.proto:
+                rcv = s
+                break
+        self._msg_seq += 1
+        return MsgContext(self, msg, src_sock, rcv, route_type=route_type, received_at=self.clock())
+
+    def process(self, message, src: str | Socket = DEFAULT_SRC) -> Result:
+        """Run one SIP message (text, bytes or SipMessage) through the cfg, as Kamailio
+        would on receiving it from ``src``."""
+        from .sip.message import SipMessage
+
+        self.ensure_runnable()
+        msg = message if isinstance(message, SipMessage) else SipMessage.parse(message)
+        if msg.is_request:
+            ctx = self.new_context(msg, src, "request")
+            ref = self.routes.get(("request", None))
+        else:
+            ctx = self.new_context(msg, src, "reply")
+            tm = self.modules.get("tm")
+            if tm is not None and hasattr(tm, "on_reply"):
+                return tm.on_reply(ctx)
+            ref = self.routes.get(("reply", None))
+        res = Result(ctx=ctx)
+        self._last_ctx = ctx
+        if ref is not None:
+            res.exit_code, res.dropped = self.run_top(ref, ctx)
+        res.sent = ctx.sent
+        res.log = ctx.logs
+        return res
+
+    def run_top(self, ref: RouteRef, ctx: MsgContext) -> tuple[int, bool]:
+        """Run a top-level route (run_top_route): exit/drop end it."""
+        ctx.rc = 0
+        fn = ref.fn or self._compile_route(ref)
+        try:
+            v = fn(ctx)
+        except ReturnSignal as r:
+            v = r.value
+        except BreakSignal:
+            v = 0
+        except ExitSignal as x:
+            ctx.rc = x.value
+            if x.drop:
+                ctx.dropped = True
+            return x.value, x.drop
+        return v, False
+
+    # ------------------------------------------------------------ redis
+    def redis(self, server: str):
+        """A redis-py client for the named ndb_redis server (embedded or real)."""
+        mod = self.modules.get("ndb_redis")
+        if mod is None:
+            raise KscriptError("ndb_redis is not loaded by this config")
+        return mod.client(server)
+
+    def pv(self, text: str):
+        """The value of PV ``text`` in the state after the last message (``$var``, ``$shv``...)."""
+        from .sip.message import SipMessage
+        pv = self.compiler.pv(text, None)
+        ctx = getattr(self, "_last_ctx", None) or self.new_context(
+            SipMessage.parse("OPTIONS sip:kscript@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bKx\r\n"
+                             "From: <sip:k@127.0.0.1>;tag=1\r\nTo: <sip:k@127.0.0.1>\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\n"
+                             "Content-Length: 0\r\n\r\n"))
+        return pv.value(ctx)
+
+    def close(self) -> None:
+        for mod in self.modules.values():
+            mod.close()
+
+
+def _defs_of(mod):
+    defs = type(mod).__dict__.get("_defs_cache")
+    if defs is None:
+        defs = type(mod).function_defs()
+        type(mod)._defs_cache = defs
+    return defs
+
+
+def _unresolved_impl(name: str):
+    def impl(ctx, *args):
+        raise NotSupportedError(f"function '{name}' is not emulated by kscript (mock it)")
+    return impl
+
+
+def load(path: str | os.PathLike, defines: list[str] | tuple[str, ...] = (), redis: str = "embedded",
+         mocks: dict | None = None, clock=None) -> Script:
+    """Load a kamailio.cfg; raises :class:`~kscript.errors.ConfigError` when Kamailio would refuse it."""
+    return Script(str(path), defines, redis=redis, mocks=mocks, clock=clock)
