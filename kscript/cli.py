@@ -32,7 +32,33 @@ def build_parser() -> argparse.ArgumentParser:
                    help="define NAME (like kamailio -A); repeatable")
     c.add_argument("--json", action="store_true", help="print the result as JSON")
     c.set_defaults(func=cmd_check)
+
+    r = sub.add_parser("run", help="run SIP messages through a config, offline")
+    r.add_argument("cfg", metavar="CFG")
+    r.add_argument("--msg", dest="steps", action=_StepAction, metavar="FILE",
+                   help="a SIP request/reply file to process (repeatable, in order; '-' = stdin)")
+    r.add_argument("--reply", dest="steps", action=_StepAction, metavar="FILE",
+                   help="a reply to feed to the last relayed branch (repeatable, in order)")
+    r.add_argument("--src", default="udp:127.0.0.1:5060", metavar="PROTO:IP:PORT",
+                   help="where the messages come from ($si/$sp; default udp:127.0.0.1:5060)")
+    r.add_argument("-A", dest="defines", action="append", default=[], metavar="NAME[=VALUE]")
+    r.add_argument("--redis", default="embedded", metavar="embedded|cfg|URL",
+                   help="embedded (in-process, fresh; default), cfg (the servers the cfg names) or a redis:// URL")
+    r.add_argument("--redis-seed", metavar="FILE", help="Redis commands to run before the first message (embedded mode)")
+    r.add_argument("--mock", action="append", default=[], metavar="NAME=RET",
+                   help="replace function NAME by one returning RET (repeatable)")
+    r.add_argument("--json", action="store_true", help="one JSON object per message on stdout")
+    r.set_defaults(func=cmd_run)
     return p
+
+
+class _StepAction(argparse.Action):
+    """Keeps --msg and --reply in command-line order."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        steps = getattr(namespace, self.dest, None) or []
+        steps.append(("reply" if option_string == "--reply" else "msg", values))
+        setattr(namespace, self.dest, steps)
 
 
 def cmd_check(args) -> int:
@@ -60,6 +86,77 @@ def cmd_check(args) -> int:
     print(f"{args.cfg}: ok — {len(s['modules'])} modules, {s['params']} core params, routes: {routes}, "
           f"{len(report.warnings)} warning(s)")
     return 0
+
+
+def _read_message(path: str) -> str:
+    from .errors import KscriptError
+    try:
+        if path == "-":
+            return sys.stdin.read()
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise KscriptError(f"cannot read message file {path}: {e.strerror}") from None
+    return data.decode("utf-8", "surrogateescape")
+
+
+def cmd_run(args) -> int:
+    import kscript
+    from .errors import KscriptError
+
+    if not args.steps:
+        print("kscript run: give at least one --msg FILE", file=sys.stderr)
+        return 2
+    mocks = {}
+    for m in args.mock:
+        name, sep, ret = m.partition("=")
+        try:
+            mocks[name.strip()] = {"returns": int(ret) if sep else 1}
+        except ValueError:
+            print(f"kscript run: bad --mock {m!r} (expected NAME=INT)", file=sys.stderr)
+            return 2
+    script = kscript.load(args.cfg, defines=args.defines, redis=args.redis, mocks=mocks)
+    try:
+        if args.redis_seed:
+            script.seed_redis(args.redis_seed)
+        color = _color(sys.stdout) and not args.json
+        status = 0
+        for kind, path in args.steps:
+            text = _read_message(path)
+            try:
+                if kind == "msg":
+                    res = script.process(text, src=args.src)
+                else:
+                    res = script.feed_reply(text)
+            except KscriptError as e:
+                if e.pos is None and path != "-":
+                    e.message = f"{path}: {e.message}"
+                raise
+            if args.json:
+                print(json.dumps(res.to_dict()))
+            else:
+                _print_result(path, res, color)
+        return status
+    finally:
+        script.close()
+
+
+def _print_result(path: str, res, color: bool) -> None:
+    print(_paint(f"== {path}", "1", color))
+    for rec in res.log:
+        lvl = rec.level
+        code = {"ERR": "31", "CRIT": "1;31", "ALERT": "1;31", "WARN": "33", "NOTICE": "36"}.get(lvl, "2")
+        where = f" [{rec.pos.file}:{rec.pos.line}]" if rec.pos is not None else ""
+        src = "" if rec.source == "script" else f" <{rec.source}>"
+        print(f"  {_paint(lvl.ljust(6), code, color)}{src} {rec.text.rstrip()}{_paint(where, '2', color)}")
+    for s in res.sent:
+        first = s.text.split("\r\n", 1)[0]
+        arrow = _paint("->", "32", color)
+        print(f"  {arrow} {s.kind} to {s.dst}: {first}")
+        for line in s.text.rstrip("\r\n").split("\r\n")[1:]:
+            print(f"       {line}")
+    end = "dropped" if res.dropped else f"ended with {res.exit_code}"
+    print(f"  {_paint('..', '2', color)} {end}; {len(res.sent)} message(s) sent")
 
 
 def main(argv: list[str] | None = None) -> int:

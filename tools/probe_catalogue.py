@@ -28,8 +28,19 @@ the catalogue knows:
 * ``pvs`` (module and core classes): ``$c``, ``$c(x)``, ``$(c[0])``,
   ``$c = 1`` (a PV error aborts the parse, so every PV test is its own run);
 * ``transformations``: ``$(rc{class.name})`` for each catalogue name plus a
-  bogus name per class (a name is known when its error differs from the
-  bogus name's, or when it is accepted).
+  bogus name per class (a name is known when accepted, or refused for a
+  reason other than "unknown ... transformation");
+* ``transformations_completeness``: every string (and string tail) of the
+  registering module's .so tried as a name of each class, through
+  ``modparamx`` (its value is PV-evaluated while parsing, and a bad PV there
+  does not abort the parse): names the binary knows but the catalogue lacks;
+* ``elf``: the module's cmd / param / pv export tables read directly from the
+  .so (the ``exports`` symbol and the tables it points to, following the
+  relocations): [name, param_no, fixup, free_fixup, flags] per function
+  (fixup = symbol name when imported, true when module-local, null),
+  [name, type, has_pointer] per param, [name, setter?, name parser?, index
+  parser?] per PV.  This is an exact, complete cross-check of names, arities,
+  route flags and param types for every shipped module.
 
 Usage::
 
@@ -351,6 +362,13 @@ def probe_grammar_limits(k: Kamailio):
                        ("t_drop_replies@failure", ROUTES["failure"]),
                        ("t_drop_replies@request", ROUTES["request"])):
         out[key] = batch(k, head, [(key, block, "\tt_drop_replies();")])[key]
+    # names only tm's KEMI table (sr_kemi_t) has: not cfg functions
+    for fname in ("t_relay_to_proxy", "t_set_fr_inv", "t_drop_replies_all"):
+        for n in (0, 1):
+            key = f"kemi_only:{fname}/{n}"
+            args = ", ".join(['"1"'] * n)
+            out[key] = batch(k, head, [(key, ROUTES["request"],
+                                        f"\t{fname}({args});")])[key]
     return out
 
 
@@ -413,6 +431,182 @@ def probe_core(k: Kamailio, cat):
     return {"params": params, "functions": funcs}
 
 
+# ---------------------------------------------------------------------------
+# Reading the export tables out of the compiled modules (x86-64 ELF)
+# ---------------------------------------------------------------------------
+
+class ElfImage:
+    """Minimal ELF64 little-endian reader: the loaded image as the dynamic
+    loader would see it (PT_LOAD segments + RELATIVE/64 relocations), enough
+    to follow the pointers of a module's ``exports`` structure."""
+
+    R_X86_64_64 = 1
+    R_X86_64_RELATIVE = 8
+
+    def __init__(self, path):
+        import struct
+        self.st = struct
+        with open(path, "rb") as fh:
+            self.data = fh.read()
+        d = self.data
+        if d[:4] != b"\x7fELF" or d[4] != 2 or d[5] != 1:
+            raise ValueError("not an ELF64 little-endian file")
+        (e_phoff, e_shoff) = struct.unpack_from("<QQ", d, 0x20)
+        e_phentsize, e_phnum, e_shentsize, e_shnum, e_shstrndx = \
+            struct.unpack_from("<HHHHH", d, 0x36)
+        self.loads = []
+        for i in range(e_phnum):
+            p_type, _, p_offset, p_vaddr, _, p_filesz, p_memsz, _ = \
+                struct.unpack_from("<IIQQQQQQ", d, e_phoff + i * e_phentsize)
+            if p_type == 1:
+                self.loads.append((p_vaddr, p_offset, p_filesz, p_memsz))
+        secs = []
+        for i in range(e_shnum):
+            secs.append(struct.unpack_from("<IIQQQQIIQQ", d,
+                                           e_shoff + i * e_shentsize))
+        self.sections = secs
+        # dynamic symbols
+        self.symbols = {}      # name -> (value, size)
+        self.symnames = []     # index -> name
+        for sh in secs:
+            if sh[1] == 11:    # SHT_DYNSYM
+                strtab = secs[sh[6]]
+                for j in range(sh[5] // 24):
+                    st_name, st_info, _, st_shndx, st_value, st_size = \
+                        struct.unpack_from("<IBBHQQ", d, sh[4] + j * 24)
+                    name = self._cstr_at(strtab[4] + st_name)
+                    self.symnames.append(name)
+                    if st_shndx != 0 and name:
+                        self.symbols[name] = (st_value, st_size)
+        # relocations: vaddr -> ("rel", addend) | ("sym", name)
+        self.relocs = {}
+        for sh in secs:
+            if sh[1] == 4:     # SHT_RELA
+                for j in range(sh[5] // 24):
+                    r_offset, r_info, r_addend = struct.unpack_from(
+                        "<QQq", d, sh[4] + j * 24)
+                    rtype, rsym = r_info & 0xFFFFFFFF, r_info >> 32
+                    if rtype == self.R_X86_64_RELATIVE:
+                        self.relocs[r_offset] = ("rel", r_addend)
+                    elif rtype == self.R_X86_64_64:
+                        self.relocs[r_offset] = ("sym", self.symnames[rsym])
+
+    def _cstr_at(self, off):
+        end = self.data.index(b"\x00", off)
+        return self.data[off:end].decode("latin-1")
+
+    def off(self, vaddr):
+        for va, fo, fsz, _ in self.loads:
+            if va <= vaddr < va + fsz:
+                return fo + (vaddr - va)
+        return None    # .bss or unmapped: zero-filled
+
+    def u32(self, vaddr):
+        o = self.off(vaddr)
+        return 0 if o is None else self.st.unpack_from("<I", self.data, o)[0]
+
+    def i32(self, vaddr):
+        o = self.off(vaddr)
+        return 0 if o is None else self.st.unpack_from("<i", self.data, o)[0]
+
+    def ptr(self, vaddr):
+        """A pointer slot: ("rel", target) / ("sym", name) / None (NULL)."""
+        r = self.relocs.get(vaddr)
+        if r is not None:
+            return r
+        o = self.off(vaddr)
+        v = 0 if o is None else self.st.unpack_from("<Q", self.data, o)[0]
+        return ("rel", v) if v else None
+
+    def cstr(self, vaddr):
+        o = self.off(vaddr)
+        return None if o is None else self._cstr_at(o)
+
+
+def elf_tables(path, mod):
+    """The cmd / param / pv export tables of a module, read from its .so
+    (x86-64 layouts of cmd_export_t, param_export_t, pv_export_t)."""
+    img = ElfImage(path)
+    sym = img.symbols.get("exports") or img.symbols.get(f"_{mod}_exports")
+    if sym is None:
+        return None
+    base = sym[0]
+
+    def target(slot):
+        p = img.ptr(slot)
+        return p[1] if p and p[0] == "rel" else None
+
+    def fname(slot):
+        p = img.ptr(slot)
+        if p is None:
+            return None
+        return p[1] if p[0] == "sym" else True    # True: a local function
+
+    name_p = target(base)
+    out = {"exports_name": img.cstr(name_p) if name_p else None,
+           "functions": [], "params": [], "pvs": []}
+    cmds, params, pvs = target(base + 16), target(base + 24), target(base + 40)
+    while cmds:
+        np_ = target(cmds)
+        if not np_:
+            break
+        out["functions"].append([img.cstr(np_), img.i32(cmds + 16),
+                                 fname(cmds + 24), fname(cmds + 32),
+                                 img.u32(cmds + 40)])
+        cmds += 48
+    while params:
+        np_ = target(params)
+        if not np_:
+            break
+        out["params"].append([img.cstr(np_), img.u32(params + 8),
+                              fname(params + 16) is not None])
+        params += 24
+    while pvs:
+        np_ = target(pvs)
+        if not np_:
+            break
+        out["pvs"].append([img.cstr(np_), fname(pvs + 32) is not None,
+                           fname(pvs + 40) is not None,
+                           fname(pvs + 48) is not None])
+        pvs += 72
+    return out
+
+
+def so_strings(path, suffixes=False):
+    """NUL-terminated printable strings of a shared object that could be
+    names; with ``suffixes`` also every tail of each string (the linker
+    merges a string that is the tail of another, e.g. "len" in "strlen")."""
+    with open(path, "rb") as fh:
+        data = fh.read()
+    found = {m.decode() for m in re.findall(
+        rb"(?<=\x00)([A-Za-z_][A-Za-z0-9_.]{0,60})\x00", data)}
+    if suffixes:
+        found |= {x[i:] for x in found for i in range(1, len(x))}
+    return sorted(found)
+
+
+def probe_tr_completeness(k: Kamailio, cat):
+    """Every string of the registering module's .so as a transformation
+    name of each class (via modparamx, see probe_completeness)."""
+    out = {}
+    for cls, names in sorted(cat.get("transformations", {}).items()):
+        mod = cat["transformation_parsers"][cls]["module"]
+        path = os.path.join(k.moddir, mod + ".so")
+        if not os.path.exists(path):
+            continue
+        head = header(mod) + ([] if mod == "sl" else ['loadmodule "sl.so"'])
+        items = [(c, None,
+                  f'modparamx("sl", "default_reason", "$(rc{{{cls}.{c}}})")')
+                 for c in so_strings(path, suffixes=True)
+                 if c not in names and re.fullmatch(r"[a-z0-9_][a-z0-9_.]*", c)]
+        r = batch(k, head, items)
+        out[cls] = {"strings": len(items), "missing": sorted(
+            c for c, v in r.items()
+            if v.startswith("error: ") and not _TR_UNKNOWN_NAME.search(v)
+            or v == "ok")}
+    return out
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--kamailio", default="/usr/sbin/kamailio")
@@ -422,6 +616,9 @@ def main(argv=None):
     ap.add_argument("--only", help="comma-separated modules (merged into the "
                     "existing output file)")
     ap.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--no-completeness", action="store_true",
+                    help="skip trying the strings of the .so files as "
+                    "transformation names")
     args = ap.parse_args(argv)
 
     with open(args.catalogue, encoding="utf-8") as fh:
@@ -450,7 +647,10 @@ def main(argv=None):
     with tempfile.TemporaryDirectory(prefix="kprobe") as wd:
         def run(mod):
             k = Kamailio(args.kamailio, args.modules_dir, wd)
-            return mod, probe_module(k, mod, cat["modules"][mod])
+            res = probe_module(k, mod, cat["modules"][mod])
+            res["elf"] = elf_tables(
+                os.path.join(args.modules_dir, mod + ".so"), mod)
+            return mod, res
 
         with concurrent.futures.ThreadPoolExecutor(args.jobs) as ex:
             for mod, res in ex.map(run, todo):
@@ -466,14 +666,28 @@ def main(argv=None):
                     "listen=udp:127.0.0.1:5060"], cat["core"]["pvs"])
         if not args.only or "transformations" in only:
             golden["transformations"] = probe_transformations(k, cat)
+            if not args.no_completeness:
+                golden["transformations_completeness"] = \
+                    probe_tr_completeness(k, cat)
         golden["grammar"] = probe_grammar_limits(k)
         if not args.only or "core" in only:
             golden["core"] = probe_core(k, cat)
     os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
     with open(args.output, "w", encoding="utf-8") as fh:
-        json.dump(golden, fh, sort_keys=True, indent=1, ensure_ascii=False)
-        fh.write("\n")
+        fh.write(dump_json(golden) + "\n")
     return 0
+
+
+def dump_json(obj, depth=0, max_depth=4) -> str:
+    """JSON with sorted keys, one line per item down to ``max_depth``
+    levels and compact below (keeps the golden file small and diffable)."""
+    if not isinstance(obj, dict) or depth >= max_depth or not obj:
+        return json.dumps(obj, sort_keys=True, ensure_ascii=False,
+                          separators=(",", ":"))
+    pad = " " * (depth + 1)
+    items = [f"{pad}{json.dumps(k, ensure_ascii=False)}: "
+             f"{dump_json(obj[k], depth + 1, max_depth)}" for k in sorted(obj)]
+    return "{\n" + ",\n".join(items) + "\n" + " " * depth + "}"
 
 
 if __name__ == "__main__":

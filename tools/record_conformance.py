@@ -6,6 +6,8 @@ Usage::
     python3 tools/record_conformance.py [CASE...]            # record (default: all cases)
     python3 tools/record_conformance.py --verify [CASE...]   # record twice, compare, then write
     python3 tools/record_conformance.py --check [CASE...]    # record once, compare with golden.json
+    python3 tools/record_conformance.py --selftest [CASE...] # replay as test_conformance.py does,
+                                                             # real kamailio in kscript's place
     python3 tools/record_conformance.py -v ...               # print each step as it runs
 
 Cases live in ``tests/conformance/cases/<name>/`` (``case.cfg``, ``*.sip``,
@@ -180,9 +182,12 @@ class LineReader(threading.Thread):
         self.lock = threading.Lock()
 
     def run(self):
-        for raw in iter(self.stream.readline, b""):
-            with self.lock:
-                self.lines.append((time.monotonic(), raw.decode("utf-8", "backslashreplace")))
+        try:
+            for raw in iter(self.stream.readline, b""):
+                with self.lock:
+                    self.lines.append((time.monotonic(), raw.decode("utf-8", "backslashreplace")))
+        except (ValueError, OSError):  # pipe closed under us at shutdown
+            pass
 
     def count(self) -> int:
         with self.lock:
@@ -279,6 +284,9 @@ class Kamailio:
                 self.proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 pass
+            for reader in (getattr(self, "err", None), getattr(self, "out", None)):
+                if reader is not None:
+                    reader.join(timeout=2)
             for s in (self.proc.stdout, self.proc.stderr):
                 try:
                     s.close()
@@ -395,83 +403,155 @@ class Endpoints:
 
 # ---------------------------------------------------------------- recording
 
+class Session:
+    """Redis (if the case has it), the endpoints and one kamailio, for one case."""
+
+    def __init__(self, case: caselib.Case, verbose: bool = False):
+        self.case = case
+        self.verbose = verbose
+        self.redis_srv = None
+        self.kam = None
+        self.eps = None
+        self.seq = 0
+
+    def __enter__(self):
+        try:
+            if self.case.redis_port:
+                self.redis_srv = Redis(self.case.redis_port)
+                self.redis_srv.start()
+            self.eps = Endpoints(self.case.endpoints)
+            self.kam = Kamailio(self.case, self.verbose)
+            self.kam.start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        if self.kam:
+            self.kam.stop()
+            self.kam = None
+        if self.eps:
+            self.eps.close()
+            self.eps = None
+        if self.redis_srv:
+            self.redis_srv.stop()
+            self.redis_srv = None
+
+    def exchange(self, text: str, src: str, settle: float = caselib.DEFAULT_SETTLE,
+                 wait: float = 0.0, on_request=None, label: str = "") -> dict:
+        """Send ``text`` from endpoint ``src`` to kamailio and collect until quiet.
+        ``on_request(ep, text, frm)`` is called for each new request arriving at an
+        endpoint (the recorder answers there).  Returns {"sent", "log"}."""
+        kam, eps = self.kam, self.eps
+        log_start = kam.err.count()
+        records = []
+        t0 = time.monotonic()
+        last = t0
+        last_log = log_start
+        eps.socks[src].sendto(text.encode("utf-8"), (KAM_IP, KAM_PORT))
+        while True:
+            for ts, ep, data, frm in eps.recv(0.02):
+                if data in eps.seen[ep]:
+                    if self.verbose:
+                        print(f"    (retransmission to {ep} dropped)")
+                    continue
+                eps.seen[ep].add(data)
+                last = time.monotonic()
+                msg = data.decode("utf-8", "backslashreplace")
+                self.seq += 1
+                records.append((ts, self.seq, {"kind": caselib.message_kind(msg), "dst": ep,
+                                               "message": msg}))
+                if on_request and caselib.request_method(msg):
+                    on_request(ep, msg, frm)
+            n = kam.err.count()
+            if n != last_log:
+                last_log = n
+                last = max(last, kam.err.last_time())
+            now = time.monotonic()
+            if not kam.alive():
+                raise RecordError(f"kamailio died during {label}:\n"
+                                  + kam.err.text(log_start)[-4000:])
+            if now - last >= settle and now - t0 >= wait:
+                break
+            if now - t0 > MAX_STEP:
+                print(f"  warning: {self.case.name} {label} did not settle in {MAX_STEP}s",
+                      file=sys.stderr)
+                break
+        records.sort(key=lambda r: (r[0], r[1]))
+        return {"sent": [r[2] for r in records],
+                "log": parse_log(kam.err.text(log_start, last_log))}
+
+
 def record_case(case: caselib.Case, verbose: bool = False) -> dict:
-    redis_srv = None
-    kam = None
-    eps = None
     version = kamailio_version()
-    try:
-        if case.redis_port:
-            redis_srv = Redis(case.redis_port)
-            redis_srv.start()
-        eps = Endpoints(case.endpoints)
-        kam = Kamailio(case, verbose)
-        kam.start()
-        steps = []
-        seq = 0
-        history: dict[str, list[str]] = {ep: [] for ep in case.endpoints}  # requests received
+    steps = []
+    history: dict[str, list[str]] = {ep: [] for ep in case.endpoints}  # requests received
+    with Session(case, verbose) as sess:
         for idx, step in enumerate(case.steps):
-            msg = case.message(step)
-            log_start = kam.err.count()
-            records = []
             injected = []
-            t0 = time.monotonic()
-            last = t0
-            last_log = log_start
-            eps.socks[step.src].sendto(msg.encode("utf-8"), (KAM_IP, KAM_PORT))
-            while True:
-                for ts, ep, data, frm in eps.recv(0.02):
-                    if data in eps.seen[ep]:
-                        if verbose:
-                            print(f"    (retransmission to {ep} dropped)")
-                        continue
-                    eps.seen[ep].add(data)
-                    last = time.monotonic()
-                    text = data.decode("utf-8", "backslashreplace")
-                    seq += 1
-                    records.append((ts, seq, {"kind": caselib.message_kind(text), "dst": ep,
-                                              "message": text}))
-                    method = caselib.request_method(text)
-                    if method:
-                        for spec in caselib.answers_for(step.answer.get(ep), method):
-                            reply = caselib.build_reply(text, spec, ep, history[ep])
-                            eps.socks[ep].sendto(reply.encode("utf-8"), frm)
-                            injected.append({"src": ep, "dst": caselib.fmt_addr(frm[0], frm[1]),
-                                             "message": reply})
-                        history[ep].append(text)
-                n = kam.err.count()
-                if n != last_log:
-                    last_log = n
-                    last = max(last, kam.err.last_time())
-                now = time.monotonic()
-                if not kam.alive():
-                    raise RecordError(f"kamailio died during step {idx} ({step.send}):\n"
-                                      + kam.err.text(log_start)[-4000:])
-                if now - last >= step.settle and now - t0 >= step.wait:
-                    break
-                if now - t0 > MAX_STEP:
-                    print(f"  warning: step {idx} of {case.name} did not settle in {MAX_STEP}s",
-                          file=sys.stderr)
-                    break
-            records.sort(key=lambda r: (r[0], r[1]))
-            res = {"send": step.send, "src": step.src,
-                   "sent": [r[2] for r in records],
-                   "log": parse_log(kam.err.text(log_start, last_log))}
+
+            def answer(ep, text, frm, step=step, injected=injected):
+                for spec in caselib.answers_for(step.answer.get(ep), caselib.request_method(text)):
+                    reply = caselib.build_reply(text, spec, ep, history[ep])
+                    sess.eps.socks[ep].sendto(reply.encode("utf-8"), frm)
+                    injected.append({"src": ep, "dst": caselib.fmt_addr(frm[0], frm[1]),
+                                     "message": reply})
+                history[ep].append(text)
+
+            got = sess.exchange(case.message(step), step.src, step.settle, step.wait, answer,
+                                f"step {idx} ({step.send})")
+            res = {"send": step.send, "src": step.src, "sent": got["sent"], "log": got["log"]}
             if injected:
                 res["injected"] = injected
-            if redis_srv:
-                res["redis"] = redis_srv.dump()
+            if sess.redis_srv:
+                res["redis"] = sess.redis_srv.dump()
             if verbose:
                 print(f"  step {idx}: {step.send}: {len(res['sent'])} sent, {len(res['log'])} log")
             steps.append(res)
-        return {"kamailio": version, "case": case.name, "steps": steps}
-    finally:
-        if kam:
-            kam.stop()
-        if eps:
-            eps.close()
-        if redis_srv:
-            redis_srv.stop()
+    return {"kamailio": version, "case": case.name, "steps": steps}
+
+
+class OracleScript:
+    """Real kamailio behind kscript's script interface (``process``,
+    ``feed_reply``, ``redis_dump``), used by --selftest to check that the test's
+    replay logic (caselib.replay_step: reply building, FIFO feeding) reproduces
+    the goldens."""
+
+    def __init__(self, sess: Session, step: caselib.Step):
+        self.sess = sess
+        self.step = step
+
+    def process(self, text: str, src: str) -> dict:
+        return self.sess.exchange(text, src, self.step.settle, self.step.wait, None, "selftest")
+
+    feed_reply = process
+
+    def redis_dump(self):
+        return self.sess.redis_srv.dump() if self.sess.redis_srv else None
+
+
+def selftest_case(case: caselib.Case, verbose: bool = False) -> str:
+    """Replay the case with caselib.replay_step against real kamailio and diff the
+    normalised result with golden.json ('' = identical)."""
+    gold = json.loads(case.golden_path.read_text(encoding="utf-8"))
+    exp_n = normalize.Normalizer(case.compare, case.dir)
+    act_n = normalize.Normalizer(case.compare, case.dir)
+    diffs = []
+    history: dict = {}
+    with Session(case, verbose) as sess:
+        for i, (step, g) in enumerate(zip(case.steps, gold["steps"])):
+            actual = caselib.replay_step(OracleScript(sess, step), case, step, history)
+            if "redis" in g:
+                actual["redis"] = sess.redis_srv.dump()
+            d = normalize.diff_steps(exp_n.step(g), act_n.step(actual),
+                                     f"{case.name} step {i} ({step.send})", "golden", "replay")
+            if d:
+                diffs.append(d)
+    return "\n".join(diffs)
 
 
 def compare_recordings(case: caselib.Case, a: dict, b: dict) -> str:
@@ -503,6 +583,9 @@ def main(argv=None) -> int:
                     help="record each case twice and write golden.json only if both agree")
     ap.add_argument("--check", action="store_true",
                     help="record once and compare with the existing golden.json (writes nothing)")
+    ap.add_argument("--selftest", action="store_true",
+                    help="replay each case like test_conformance.py does, with real kamailio "
+                         "in kscript's place, and compare with golden.json (writes nothing)")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
 
@@ -523,6 +606,14 @@ def main(argv=None) -> int:
             failed.append(d.name)
             continue
         try:
+            if args.selftest:
+                diff = selftest_case(case, args.verbose)
+                if diff:
+                    print(f"FAIL {case.name}: replay differs from golden.json:\n{diff}")
+                    failed.append(case.name)
+                else:
+                    print(f"ok   {case.name}: replay matches golden.json")
+                continue
             rec = record_case(case, args.verbose)
             if args.verify:
                 rec2 = record_case(case, args.verbose)
@@ -552,7 +643,8 @@ def main(argv=None) -> int:
         except RecordError as e:
             print(f"FAIL {case.name}: {e}")
             failed.append(case.name)
-    print(f"{len(dirs) - len(failed)} recorded, {len(failed)} failed"
+    verb = "replayed" if args.selftest else "checked" if args.check else "recorded"
+    print(f"{len(dirs) - len(failed)} {verb}, {len(failed)} failed"
           + (": " + " ".join(failed) if failed else ""))
     return 1 if failed else 0
 

@@ -55,7 +55,7 @@ class ShvPV(PVClass):
     writable = True
 
     def get(self, ctx, name, idx):
-        return ctx.script.shv.get(name)
+        return ctx.script.shv.get(name, 0)
 
     def set(self, ctx, name, idx, value):
         if value is None:
@@ -427,7 +427,7 @@ def _addr_part(which, part):
         if a is None:
             return None
         try:
-            u = a.parsed_uri()
+            u = a.parsed_uri
         except KscriptError:
             raise PVFailed("bad uri") from None
         v = getattr(u, part)
@@ -459,7 +459,7 @@ def _hdr_body(name):
 
 def _cseq_num(ctx):
     cs = ctx.msg.cseq
-    return cs[0] if cs else None
+    return cs.number if cs else None
 
 
 def _method(ctx):
@@ -467,7 +467,7 @@ def _method(ctx):
     if m.is_request:
         return m.method
     cs = m.cseq
-    return cs[1] if cs else None
+    return cs.method if cs else None
 
 
 def _body(ctx):

@@ -15,9 +15,7 @@ BUILTIN: dict[str, str] = {
     "core": "kscript.modules.core:CoreModule",
     "pv": "kscript.modules.pv:PvModule",
     "xlog": "kscript.modules.xlog:XlogModule",
-    "sl": "kscript.modules.sl:SlModule",
     "textops": "kscript.modules.textops:TextopsModule",
-    "kex": "kscript.modules.kex:KexModule",
 }
 
 ENTRY_POINT_GROUP = "kscript.modules"

@@ -538,7 +538,14 @@ class Compiler:
                 l = lf(ctx)
                 r = rf(ctx)
                 if type(l) is int:
-                    res = l == (r if type(r) is int else _int_quiet(ctx, r))
+                    if type(r) is int:
+                        res = l == r
+                    elif r == "":
+                        # Kamailio 5.6.3 fails the whole comparison here: both
+                        # `$var(i0) == ""` and `$var(i0) != ""` are false (recorded).
+                        raise ExprError("cannot compare an int with an empty string")
+                    else:
+                        res = l == _int_quiet(ctx, r)
                 elif l is None:
                     if r is None:
                         res = True

@@ -34,7 +34,8 @@ class LogRecord:
     pos: Any = None  # cfg Position of the action that logged
 
     def to_dict(self) -> dict:
-        return {"level": self.level, "text": self.text, "source": self.source}
+        return {"level": self.level, "text": self.text[:-1] if self.text.endswith("\n") else self.text,
+                "source": self.source}
 
 
 @dataclass(slots=True)

@@ -23,7 +23,7 @@ def _method(ctx):
     if m.is_request:
         return m.method
     cs = m.cseq
-    return cs[1] if cs else ""
+    return cs.method if cs else ""
 
 
 def _uri(ctx):

@@ -164,30 +164,32 @@ _ASCII_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01
 _DIGITS = "0123456789"
 
 
+_SCHEME4 = {"sip:": ("sip", 4), "tel:": ("tel", 4), "urn:": ("urn", 4)}
+
+
 def _scheme_of(text: str) -> tuple[str, int] | None:
-    """Kamailio's 4-byte scheme test: returns (kind, offset of the part after ':')."""
+    """Kamailio's 4-byte scheme test (bytes OR-ed with 0x20): (kind, offset after ':')."""
     if len(text) < 5:
         return None
-    try:
-        w = "".join(chr(ord(c) | 0x20) for c in text[:4])
-    except ValueError:  # pragma: no cover
+    w = text[:4].lower()
+    if "\x1a" in w:   # 0x1a | 0x20 == ':' -- the only non-letter difference to lower()
+        w = w.replace("\x1a", ":")
+    if not w.isascii():
         return None
-    if w == "sip:":
-        return "sip", 4
+    r = _SCHEME4.get(w)
+    if r is not None:
+        return r
     if w == "sips":
         return ("sips", 5) if text[4] == ":" else None
-    if w == "tel:":
-        return "tel", 4
-    if w == "urn:":
-        return "urn", 4
     return None
 
 
-def _fast(text: str, kind: str, off: int) -> dict | None:
+def _fast(text: str, kind: str, off: int):
+    """Regex fast path: a dict of fields, a finished SipUri (common sip/sips case), or None."""
     m = _FAST.match(text, off)
     if m is None:
         return None
-    user, pw, host, port, params, headers = m.group("user", "pw", "host", "port", "params", "headers")
+    user, pw, host, port, params, headers = m.groups()
     if pw:
         lead = _LEADING_DIGITS.match(pw).group()
         if lead and int(lead) > MAX_PORT:
@@ -197,29 +199,40 @@ def _fast(text: str, kind: str, off: int) -> dict | None:
         port_no = int(port)
         if port_no > MAX_PORT:
             return None
-    f = {"user": user, "passwd": pw, "host": host, "port": port, "port_no": port_no, "params": params,
-         "headers": headers, "proto": PROTO_NONE}
+    proto = PROTO_NONE
+    rec = None
     if params is not None:
         segs = params.split(";")
         if headers is None and segs[-1].lower() in _MADDR_ERR_TAILS:
             return None
         for seg in segs:
-            if len(seg) < 2:
-                continue
-            c = seg[0]
-            if c not in "tTuUmMlLrRgG":
+            if len(seg) < 2 or seg[0] not in "tTuUmMlLrRgG":
                 continue
             name, eq, value = seg.partition("=")
-            if not eq or not value:
+            if not value:
                 continue
-            lname = name.lower()
-            if lname in _RECOGNISED:
-                f[_RECOGNISED[lname]] = value
-                if lname == "transport":
-                    proto = _TRANSPORT_PROTO.get(value.lower())
-                    if proto:
-                        f["proto"] = proto
-    return f
+            key = _RECOGNISED.get(name.lower())
+            if key is not None:
+                if rec is None:
+                    rec = {}
+                rec[key] = value
+                if key == "transport_val":
+                    p = _TRANSPORT_PROTO.get(value.lower())
+                    if p:
+                        proto = p
+    if rec is None:
+        if kind == "sip" or kind == "sips":
+            return SipUri(text[:len(kind)].lower(), user, pw, host, port, split_params(params), headers, text,
+                          params, kind, port_no, proto)
+        rec = {}
+    elif (kind == "sip" or kind == "sips") and rec.get("uparam_val") != "phone":
+        g = rec.get
+        return SipUri(text[:len(kind)].lower(), user, pw, host, port, split_params(params), headers, text,
+                      params, kind, port_no, proto, g("transport_val"), g("ttl_val"), g("uparam_val"),
+                      g("maddr_val"), g("method_val"), g("lr_val"), g("r2_val"), g("gr_val"))
+    rec.update(user=user, passwd=pw, host=host, port=port, port_no=port_no, params=params, headers=headers,
+               proto=proto)
+    return rec
 
 
 # --------------------------------------------------------------------------- faithful state machine
@@ -665,6 +678,8 @@ def parse_uri(text: str, *, phone2tel: bool = True) -> SipUri:
         raise SipParseError(f"invalid URI (unsupported scheme or too short): {text!r}")
     kind, off = sch
     f = _fast(text, kind, off)
+    if f.__class__ is SipUri:
+        return f
     if f is None:
         try:
             f = _slow(text, kind, off)

@@ -34,6 +34,8 @@ _HOST_RE = re.compile(r"\[[^\]\s;,]*\]|[^ \t\r\n:;,()\[\]]+")
 _PORT_RE = re.compile(r"[^ \t\r\n;,()]+")
 _NAME_RE = re.compile(r"[^ \t\r\n;,=]+")
 _TOKEN_RE = re.compile(r"[^ \t\r\n;,=\"]*")
+_FAST_VIA = re.compile(r"SIP/2\.0/([A-Za-z]+) ([A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\])(?::([0-9]{1,5}))?"
+                       r"((?:;[A-Za-z0-9\-_.!~*'+%]+(?:=[A-Za-z0-9\-_.!~*'+%:\[\]]+)?)*)\Z")
 _NEED_VALUE = frozenset(("branch", "received", "maddr", "ttl", "i"))
 _NO_VALUE = frozenset(("hidden", "alias"))
 
@@ -100,6 +102,27 @@ def parse_via_body(text: str) -> list[Via]:
     ...     "SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1, SIP/2.0/TCP h.example.com;branch=z9hG4bK2")]
     [('UDP', '10.0.0.1', '5060', 'z9hG4bK1'), ('TCP', 'h.example.com', None, 'z9hG4bK2')]
     """
+    m = _FAST_VIA.match(text)
+    if m is not None:
+        transport, host, port, ptext = m.groups()
+        params = []
+        ok = True
+        if ptext:
+            for seg in ptext[1:].split(";"):
+                pname, eq, value = seg.partition("=")
+                lname = pname.lower()
+                if (lname in _NEED_VALUE and not eq) or (lname in _NO_VALUE and eq):
+                    ok = False
+                    break
+                params.append((pname, value if eq else None))
+        if ok:
+            return [Via(transport, host, port, params, None, "SIP", "2.0", int(port) & 0xFFFF if port else 0,
+                        _VIA_PROTOS.get(transport.lower(), PROTO_OTHER), text)]
+    return parse_via_scan(text)
+
+
+def parse_via_scan(text: str) -> list[Via]:
+    """:func:`parse_via_body` without the regular-expression fast path."""
     out: list[Via] = []
     n = len(text)
     i = _LWS_RE.match(text, 0).end()

@@ -275,6 +275,7 @@ class Case:
     defines: list = field(default_factory=list)
     kamailio_args: list = field(default_factory=list)
     redis_port: int | None = None
+    redis_server: str | None = None  # ndb_redis server name from case.cfg (name=...)
     endpoints: list = field(default_factory=list)
     steps: list = field(default_factory=list)
     compare: dict = field(default_factory=dict)
@@ -306,6 +307,10 @@ def load_case(case_dir: str | os.PathLike) -> Case:
             if not m:
                 raise ValueError(f"{d.name}: redis: true but no port=NNNN in case.cfg")
             case.redis_port = int(m.group(1))
+        m = re.search(r'modparam\(\s*"ndb_redis"\s*,\s*"server"\s*,\s*"[^"]*?name=([^;"]+)',
+                      cfg.read_text(encoding="utf-8"))
+        if m:
+            case.redis_server = m.group(1)
     endpoints = [DEFAULT_SINK] + [str(x) for x in raw.get("sinks", []) or []]
     settle = float(raw.get("settle", DEFAULT_SETTLE))
     default_answer = {str(k): v for k, v in (raw.get("answer", {}) or {}).items()}
@@ -374,3 +379,70 @@ def dump_redis(client) -> dict:
             v = None
         out[key] = {"type": t, "value": v, "ttl": client.ttl(key) >= 0}
     return out
+
+
+# ---------------------------------------------------------------- replaying a step
+# Used by test_conformance.py with kscript, and by the recorder's --selftest with
+# real kamailio behind the same interface.
+
+def _as_dict(res) -> dict:
+    if res is None:
+        return {"sent": [], "log": []}
+    if isinstance(res, dict):
+        return res
+    return res.to_dict()
+
+
+def _feed(script, text: str, src: str):
+    fn = getattr(script, "feed_reply", None)
+    if fn is None:
+        fn = script.process
+    return fn(text, src=src)
+
+
+def script_redis_dump(script, case: Case | None = None):
+    """The keyspace of a script's redis: ``script.redis_dump()``, a redis-py
+    compatible client in ``script.redis``, or ``script.redis(server)`` returning
+    one for the case's ndb_redis server; None when none of these exists."""
+    fn = getattr(script, "redis_dump", None)
+    if callable(fn):
+        return fn()
+    client = getattr(script, "redis", None)
+    if client is None:
+        return None
+    if not (hasattr(client, "keys") and hasattr(client, "type")):
+        if callable(client) and case is not None and case.redis_server:
+            client = client(case.redis_server)
+        else:
+            return None
+    return dump_redis(client)
+
+
+def replay_step(script, case: Case, step: Step, history: dict) -> dict:
+    """Run one step through ``script`` (``process(text, src=)`` returning
+    ``{"sent", "log"}`` or an object with ``to_dict()``; optional
+    ``feed_reply(text, src=)``), answering forwarded requests like the recorder's
+    endpoints do, in FIFO order.  ``history`` maps endpoint -> requests it received
+    so far in the case (for ``reply_to``).  Returns ``{"sent", "log"}``."""
+    sent: list = []
+    log: list = []
+
+    def absorb(res) -> list:
+        d = _as_dict(res)
+        new = list(d.get("sent", []))
+        sent.extend(new)
+        log.extend(d.get("log", []))
+        return new
+
+    queue = absorb(script.process(case.message(step), src=step.src))
+    while queue:
+        m = queue.pop(0)
+        method = request_method(m.get("message", ""))
+        if not method:
+            continue
+        ep = m.get("dst")
+        for spec in answers_for(step.answer.get(ep), method):
+            reply = build_reply(m["message"], spec, ep, history.setdefault(ep, []))
+            queue.extend(absorb(_feed(script, reply, ep)))
+        history.setdefault(ep, []).append(m["message"])
+    return {"sent": sent, "log": log}

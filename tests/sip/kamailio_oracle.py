@@ -48,7 +48,12 @@ class OracleRun:
         return out
 
 
-def make_cfg(port: int, route_body: str, modules=("sl", "pv", "xlog", "textops"), extra_globals: str = "") -> str:
+DEFAULT_REPLY_ROUTE = '''    xlog("L_ERR", "KSREPLY|$rs|\\n");
+    drop;'''
+
+
+def make_cfg(port: int, route_body: str, modules=("sl", "pv", "xlog", "textops"), extra_globals: str = "",
+             reply_body: str = DEFAULT_REPLY_ROUTE) -> str:
     loads = "\n".join(f'loadmodule "{m}.so"' for m in modules)
     return f"""#!KAMAILIO
 debug=1
@@ -67,24 +72,25 @@ request_route {{
 }}
 
 reply_route {{
-    xlog("L_ERR", "KSREPLY|$rs|\\n");
-    drop;
+{reply_body}
 }}
 """
 
 
 def run_kamailio(route_body: str, messages: list[bytes | str], *, wait_reply: bool = True,
                  timeout: float = 10.0, modules=("sl", "pv", "xlog", "textops"),
-                 extra_globals: str = "", settle: float = 0.4, pkg_mb: int = 32) -> OracleRun:
+                 extra_globals: str = "", settle: float = 0.4, pkg_mb: int = 32,
+                 reply_body: str = DEFAULT_REPLY_ROUTE, reply_timeout: float = 2.0) -> OracleRun:
     """Start kamailio with ``route_body`` as request_route, send ``messages`` one by one over UDP.
 
-    Replies (if ``wait_reply``) are collected per message (b"" when none came within 2 s).
+    Replies (if ``wait_reply``) are collected per message (b"" when none came within
+    ``reply_timeout`` seconds).
     Raises RuntimeError when kamailio does not start.
     """
     port = free_udp_port()
     rundir = tempfile.mkdtemp(prefix="ksoracle-")
     cfg_path = Path(rundir, "oracle.cfg")
-    cfg_path.write_text(make_cfg(port, route_body, modules, extra_globals))
+    cfg_path.write_text(make_cfg(port, route_body, modules, extra_globals, reply_body))
     errf = open(Path(rundir, "stderr.txt"), "w+b")
     proc = subprocess.Popen(
         [KAMAILIO, "-f", str(cfg_path), "-DD", "-E", "-n", "1", "-m", "64", "-M", str(pkg_mb), "-Y", rundir, "-w", rundir],
@@ -104,7 +110,7 @@ def run_kamailio(route_body: str, messages: list[bytes | str], *, wait_reply: bo
         time.sleep(0.3)
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             s.bind(("127.0.0.1", 0))
-            s.settimeout(2.0)
+            s.settimeout(reply_timeout)
             for m in messages:
                 data = m.encode("utf-8") if isinstance(m, str) else m
                 data = data.replace(b"@@PORT@@", str(port).encode()).replace(
