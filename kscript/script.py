@@ -65,6 +65,9 @@ class RouteRef:
         fn = self.fn
         if fn is None:
             fn = self.fn = self.script._compile_route(self)
+        tracer = self.script.tracer
+        if tracer is not None:
+            return self._run_traced(ctx, fn, tracer)
         try:
             return fn(ctx)
         except ReturnSignal as r:
@@ -72,19 +75,35 @@ class RouteRef:
         except BreakSignal:
             return 0
 
+    def _run_traced(self, ctx, fn, tracer) -> int:
+        tracer.on_route_enter(ctx, self.kind, self.name)
+        try:
+            v = fn(ctx)
+            how = "return"
+        except ReturnSignal as r:
+            v, how = r.value, "return"
+        except BreakSignal:
+            v, how = 0, "break"
+        except ExitSignal as x:
+            tracer.on_route_exit(ctx, self.kind, self.name, "drop" if x.drop else "exit", x.value)
+            raise
+        tracer.on_route_exit(ctx, self.kind, self.name, how, v)
+        return v
+
 
 # ---------------------------------------------------------------- the script
 class Script:
     """A configuration loaded into kscript (use :func:`kscript.load`)."""
 
     def __init__(self, path: str, defines: list[str] | tuple[str, ...] = (), *, redis: str = "embedded",
-                 mocks: dict | None = None, clock=None):
+                 mocks: dict | None = None, clock=None, tracer=None):
         from .check import check_file
 
         self.path = str(path)
         self.defines = list(defines)
         self.redis_mode = redis
         self.clock = clock or time.time
+        self.tracer = tracer  # kscript.runtime.tracing.Tracer or None
         report = check_file(path, defines)
         if not report.ok:
             raise report.errors[0]
@@ -321,6 +340,15 @@ class Script:
         """Run a top-level route (run_top_route): exit/drop end it."""
         ctx.rc = 0
         fn = ref.fn or self._compile_route(ref)
+        if self.tracer is not None:
+            try:
+                v = ref._run_traced(ctx, fn, self.tracer)
+            except ExitSignal as x:
+                ctx.rc = x.value
+                if x.drop:
+                    ctx.dropped = True
+                return x.value, x.drop
+            return v, False
         try:
             v = fn(ctx)
         except ReturnSignal as r:
@@ -372,6 +400,12 @@ def _unresolved_impl(name: str):
 
 
 def load(path: str | os.PathLike, defines: list[str] | tuple[str, ...] = (), redis: str = "embedded",
-         mocks: dict | None = None, clock=None) -> Script:
-    """Load a kamailio.cfg; raises :class:`~kscript.errors.ConfigError` when Kamailio would refuse it."""
-    return Script(str(path), defines, redis=redis, mocks=mocks, clock=clock)
+         mocks: dict | None = None, clock=None, tracer=None) -> Script:
+    """Load a kamailio.cfg; raises :class:`~kscript.errors.ConfigError` when Kamailio would refuse it.
+
+    ``redis``: "embedded" (in-process, fresh), "cfg" (the servers the cfg names) or a
+    ``redis://`` URL every server is redirected to. ``mocks``: {function: returns | dict of
+    :meth:`Script.mock` arguments}. ``clock``: a callable returning the time (seconds).
+    ``tracer``: a :class:`kscript.runtime.tracing.Tracer` (REPL, coverage, traces).
+    """
+    return Script(str(path), defines, redis=redis, mocks=mocks, clock=clock, tracer=tracer)

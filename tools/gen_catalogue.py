@@ -489,6 +489,7 @@ class Table:
     entries: list       # list of (token-list, cond-list)
     inactive: list      # list of (token-list, cond-list)
     macros: dict        # macro table at the point of definition
+    stray: list = field(default_factory=list)  # tokens outside any entry
 
 
 class TranslationUnit:
@@ -507,6 +508,7 @@ class TranslationUnit:
         self.log = log
         self.included: set[str] = set()
         self.stack: list[CondFrame] = []
+        self.stray: list[tuple[str, int]] = []   # unexplained table tokens
         self.walk_file(path)
 
     # -- helpers -----------------------------------------------------------
@@ -701,10 +703,12 @@ class TranslationUnit:
         j += 1
         if j >= len(toks) or toks[j].text != "{":
             return None
+        n_stray = len(self.stray)
         entries, inactive, end = self.read_initializer(toks, j,
                                                        ttype == "module_exports")
         self.tables.append(Table(ttype, name, static, self.rel(path), line,
-                                 entries, inactive, dict(self.macros)))
+                                 entries, inactive, dict(self.macros),
+                                 self.stray[n_stray:]))
         return end
 
     def read_initializer(self, toks, j, flat):
@@ -720,6 +724,7 @@ class TranslationUnit:
         depth = 0
         cur: list[Tok] = []
         cur_cond = None
+        shift = 0      # length change of toks due to spliced macro expansions
         i = j
         while i < len(toks):
             t = toks[i]
@@ -757,7 +762,7 @@ class TranslationUnit:
                     k = i + 1
                     while k < len(toks) and toks[k].text != ";":
                         k += 1
-                    return entries, inactive, k + 1
+                    return entries, inactive, k + 1 - shift
                 if depth == 1 and not flat:
                     (inactive if not cur_cond[1] else entries).append(
                         (cur, cur_cond[0]))
@@ -773,24 +778,22 @@ class TranslationUnit:
             if depth >= 2 or flat:
                 cur.append(t)
             elif depth == 1 and t.kind == "id" and not flat:
-                # a macro expanding to a whole entry
-                if t.text in self.macros and self.macros[t.text].params \
-                        is not None and i + 1 < len(toks) and \
+                # a macro expanding to one or more whole entries, e.g.
+                # EXP_FUNC(name) or carrierroute's DB column lists: splice
+                # its expansion into (a private copy of) the token stream
+                mac = self.macros.get(t.text)
+                k = None
+                if mac is not None and mac.params is None:
+                    k = i + 1
+                elif mac is not None and i + 1 < len(toks) and \
                         toks[i + 1].text == "(":
-                    args, k = split_call_args(toks, i + 1)
+                    _, k = split_call_args(toks, i + 1)
+                if k is not None:
                     body = self.ev.expand(toks[i:k])
-                    while body and body[-1].text == ",":
-                        body = body[:-1]
-                    if body and body[0].text == "{" and body[-1].text == "}":
-                        (entries if act else inactive).append(
-                            (body[1:-1], conds))
-                    else:
-                        self.log(f"unexpanded entry macro {t.text}")
-                    if k < len(toks) and toks[k].text == ",":
-                        k += 1
-                    i = k
+                    toks = toks[:i] + body + toks[k:]
+                    shift += len(body) - (k - i)
                     continue
-                self.log(f"stray token {t.text!r} in table at line {t.line}")
+                self.stray.append((t.text, t.line))
             i += 1
         raise PPError("unterminated initialiser")
 
@@ -1039,6 +1042,10 @@ class Generator:
                         trs[cls] = parser
         for tb2 in (cmds, params, pvs):
             if tb2 is not None:
+                for text, line in tb2.stray:
+                    self.notes["unparsed_entries"].append(
+                        {"module": mod, "table": tb2.name, "why": "stray token",
+                         "entry": f"{text} (line {line})"})
                 for toks, cond in tb2.inactive:
                     self.notes["inactive_entries"].append(
                         {"module": mod, "table": tb2.name, "cond": cond,

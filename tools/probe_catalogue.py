@@ -489,7 +489,13 @@ class ElfImage:
                     if rtype == self.R_X86_64_RELATIVE:
                         self.relocs[r_offset] = ("rel", r_addend)
                     elif rtype == self.R_X86_64_64:
-                        self.relocs[r_offset] = ("sym", self.symnames[rsym])
+                        name = self.symnames[rsym]
+                        if name in self.symbols:   # defined here: S + A
+                            self.relocs[r_offset] = (
+                                "rel", self.symbols[name][0] + r_addend,
+                                name)
+                        else:
+                            self.relocs[r_offset] = ("sym", name)
 
     def _cstr_at(self, off):
         end = self.data.index(b"\x00", off)
@@ -540,7 +546,9 @@ def elf_tables(path, mod):
         p = img.ptr(slot)
         if p is None:
             return None
-        return p[1] if p[0] == "sym" else True    # True: a local function
+        if p[0] == "sym":
+            return p[1]         # imported (e.g. a core fixup)
+        return p[2] if len(p) > 2 else True    # global / static function
 
     name_p = target(base)
     out = {"exports_name": img.cstr(name_p) if name_p else None,

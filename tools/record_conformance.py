@@ -61,14 +61,24 @@ What one recording does
    * with redis: a dump of the whole keyspace after the step: ``{key: {"type":
      t, "value": v, "ttl": bool}}`` (hash -> object, list -> array, set ->
      sorted array, zset -> [[member, score], ...]).
-6. Stops kamailio with SIGTERM to its PID (SIGKILL to its process group after
-   5 s), stops redis by PID, removes RUNDIR.
+6. Stops kamailio with SIGTERM to its PID (waits up to 5 s), then SIGKILL to
+   whatever is left of the process group it was started in; stops redis by PID;
+   removes RUNDIR.
 
 Output: ``golden.json`` = ``{"kamailio": "<kamailio -v version>", "case": name,
 "steps": [{"send": file, "src": addr, "sent": [...], "log": [...],
-"injected": [...], "redis": {...}?}, ...]}``.  Values that vary between runs
-(Via branches, To tags, Server/User-Agent, times) are left as recorded; the
-comparator (``tests/conformance/normalize.py``) normalises them.
+"injected": [...]?, "redis": {...}?}, ...]}``.  Values that may vary between
+runs (Via branches, To tags, Server/User-Agent, times) are left as recorded; the
+comparator (``tests/conformance/normalize.py``) normalises them, and per-case
+``compare: masks`` cover the rest (e.g. acc's ``timestamp=``).  ``--verify``
+compares two recordings after that normalisation, with every log line (module
+and core lines too) included.
+
+``--selftest`` checks the test side of the harness: it runs each case through
+``caselib.replay_step`` -- the function test_conformance.py uses with kscript --
+with a real kamailio behind the same ``process()`` interface (no auto-answering;
+the replay builds and feeds the next hops' replies itself, in FIFO order) and
+diffs the normalised result against golden.json.
 """
 
 from __future__ import annotations

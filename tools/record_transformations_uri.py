@@ -14,6 +14,15 @@ gets one OPTIONS request and logs the lines.  ``L`` empty means the transformati
 bytes and line breaks survive; ``L`` = 0 is the empty string).  When ``H`` is empty but
 ``L`` > 0 (the value is too long to hex-encode) only ``"length"`` is recorded.
 
+Cases run in batches of :data:`BATCH` per kamailio process; each case is evaluated twice in a
+row (``L`` then ``H``), so per-process transformation caches matter (the ``nameaddr`` cache
+keeps a half-parsed value after a failure; ``tests/pv/test_transformations_uri.py`` replays
+the same sequence).
+
+Besides the hand-written cases, ``fuzz_uri`` / ``fuzz_tobody`` hold deterministic random
+inputs (seed :data:`FUZZ_SEED`), each printed with many parts in one xlog line; they
+exercise the URI and To-body parsers' odd corners.
+
 Inputs are written as cfg double-quoted strings with ``\\\\``, ``\\"`` and ``\\xHH`` escapes.
 
 Usage (repository root)::

@@ -54,6 +54,10 @@ class Compiler:
         self.slots: list[CallSlot] = []
         self.pvs: list[CompiledPV] = []
         self.instrument = None  # optional hook(stmt_node, fn) -> fn, for trace/coverage
+        self.tracer = getattr(script, "tracer", None)
+        if self.tracer is not None:
+            from .tracing import instrument_stmt
+            self.instrument = instrument_stmt(self.tracer)
 
     # ------------------------------------------------------------ resolver API
     def pv_class(self, name: str):
@@ -149,7 +153,17 @@ class Compiler:
         then = self.stmt_body(s.then)
         else_ = self.stmt_body(s.else_) if s.else_ is not None else None
 
-        if else_ is None:
+        tracer = self.tracer
+        if tracer is not None:
+            on_branch = tracer.on_branch
+
+            def run_if(ctx):
+                if cond(ctx) > 0:
+                    on_branch(ctx, s, "then")
+                    return then(ctx)
+                on_branch(ctx, s, "else")
+                return else_(ctx) if else_ is not None else 1
+        elif else_ is None:
             def run_if(ctx):
                 if cond(ctx) > 0:
                     return then(ctx)
@@ -211,20 +225,28 @@ class Compiler:
         if len(defaults) > 1:
             raise ConfigError("switch with more than one default label", s.pos)
         default_at = defaults[0] if defaults else None
-        string_switch = bool(labels) and (labels[0].regex or isinstance(labels[0].value, str))
+        # The first label decides: a `default:` first makes an int switch, and a
+        # string case after it is refused ("wrong case type 2 (int expected)", recorded).
+        first = s.labels[0][0] if s.labels else None
+        string_switch = first is not None and not first.default and (
+            first.regex or isinstance(first.value, str))
         table: list[tuple[Any, int]] = []
         seen = set()
         for lbl, i in s.labels:
             if lbl.default:
                 continue
             if string_switch:
+                if isinstance(lbl.value, int) and not lbl.regex:
+                    raise ConfigError("wrong case type (string expected): the switch mixes string and int labels",
+                                      lbl.pos)
                 if lbl.regex:
                     table.append((compile_posix(str(lbl.value), icase=False, pos=lbl.pos), i))
                 else:
                     table.append((to_str(lbl.value), i))
             else:
                 if not isinstance(lbl.value, int):
-                    raise ConfigError("switch mixes integer and string case labels", lbl.pos)
+                    raise ConfigError("wrong case type (int expected): the switch mixes int and string labels",
+                                      lbl.pos)
                 if lbl.value in seen:
                     raise ConfigError(f"duplicate case {lbl.value}", lbl.pos)
                 seen.add(lbl.value)
@@ -266,10 +288,14 @@ class Compiler:
                             break
                 if start is None:
                     start = default_at
+            if tracer is not None:
+                tracer.on_branch(ctx, s, "none" if start is None else
+                                 ("default" if start == default_at and not _label_at(s, start) else f"case {start}"))
             if start is None:
                 return 1
             return run_from(ctx, start)
 
+        tracer = self.tracer
         return run_switch
 
     def s_Return(self, s: N.Return) -> Fn:
@@ -606,6 +632,11 @@ class Compiler:
     def keyword_cond(self, e: N.Binary) -> Fn:
         from .keywords import compile_keyword_cond
         return compile_keyword_cond(self, e)
+
+
+def _label_at(sw: N.Switch, index: int) -> bool:
+    """Whether a non-default case label points at body ``index``."""
+    return any(i == index and not lbl.default for lbl, i in sw.labels)
 
 
 class AssignError(Exception):

@@ -16,7 +16,8 @@ come from that parser:
 * a URI ending in the parameter names ``ma``, ``mad``, ``madd``, ``maddr`` or
   ``maddr=`` fails (an unhandled parser state in 5.6.3);
 * ``user=phone`` on a sip/sips URI (``phone2tel``, on by default) makes Kamailio treat
-  it as a tel URI: the user part is cut at its first ``;``;
+  it as a tel URI: the user part is cut at its first ``;`` (the rest is in
+  :attr:`SipUri.user_params`);
 * for tel URIs the number is the *user* and the host is empty.
 
 Escapes (``%40``) are kept as written.  Parsing is done by a regular-expression fast
@@ -80,6 +81,9 @@ class SipUri:
     lr: str | None = field(default=None, repr=False)
     r2: str | None = field(default=None, repr=False)
     gr: str | None = field(default=None, repr=False)
+    #: for a sip/sips URI with ``user=phone``: the parameters cut from the user part
+    #: (``sip:+123;npdi@gw;user=phone`` has user ``+123`` and user_params ``[("npdi", None)]``)
+    user_params: list[tuple[str, str | None]] | None = field(default=None, repr=False)
 
     def __str__(self) -> str:
         return self.raw or self.build()
@@ -87,15 +91,19 @@ class SipUri:
     def build(self) -> str:
         """The URI text rebuilt from the fields."""
         out = [self.scheme, ":"]
-        if self.user is not None and (self.host or self.kind not in ("tel",)):
-            out.append(self.user)
-            if self.password is not None:
-                out += [":", self.password]
-            if self.host:
+        if self.scheme == "urn":
+            out += [self.user, ":", self.host] if self.user else [self.host]
+        elif self.scheme in ("tel", "tels"):
+            out.append(self.user or "")
+        else:
+            if self.user is not None:
+                out.append(self.user)
+                for name, value in self.user_params or ():
+                    out += [";", name] if value is None else [";", name, "=", value]
+                if self.password is not None:
+                    out += [":", self.password]
                 out.append("@")
-        elif self.user is not None:
-            out.append(self.user)
-        out.append(self.host)
+            out.append(self.host)
         if self.port is not None:
             out += [":", self.port]
         for name, value in self.params:
@@ -107,6 +115,8 @@ class SipUri:
     def replace(self, **changes) -> "SipUri":
         """A copy with some fields changed; its ``str()`` is rebuilt from the fields."""
         d = {f: getattr(self, f) for f in self.__dataclass_fields__}
+        if "user" in changes and "user_params" not in changes:
+            d["user_params"] = None     # a new user part replaces the whole old one (as Kamailio's $rU=)
         d.update(changes)
         d["raw"] = ""
         d["params"] = list(d["params"])
@@ -697,14 +707,16 @@ def _finish(text: str, kind: str, f: dict, host_after_at: bool, phone2tel: bool)
     params = f["params"]
     params_text = None
     utype = kind
+    user_params = None
     if kind in ("sip", "sips"):
         params_text = params
         if phone2tel and f.get("uparam_val") == "phone":
             utype = "tel"
             if user is not None and ";" in user:
-                user, params = user.split(";", 1)
+                user, uparams = user.split(";", 1)
+                user_params = split_params(uparams)
             else:
-                params = None
+                user_params = []
     elif kind == "tel":
         user = host
         host = ""
@@ -718,7 +730,7 @@ def _finish(text: str, kind: str, f: dict, host_after_at: bool, phone2tel: bool)
         port=port, params=split_params(params), headers=f["headers"], raw=text, params_text=params_text,
         kind=utype, port_no=f["port_no"], proto=f["proto"], transport=f.get("transport_val"),
         ttl=f.get("ttl_val"), user_param=f.get("uparam_val"), maddr=f.get("maddr_val"), method=f.get("method_val"),
-        lr=f.get("lr_val"), r2=f.get("r2_val"), gr=f.get("gr_val"))
+        lr=f.get("lr_val"), r2=f.get("r2_val"), gr=f.get("gr_val"), user_params=user_params)
 
 
 def parse_uri_slow(text: str, *, phone2tel: bool = True) -> SipUri:

@@ -368,3 +368,73 @@ def test_loader_api(cat):
     assert cat.core_function("forward")["arities"] == [0, 1, 2]
     assert cat.core_function("xlog") is None
     assert cat.core_keyword("drop") == "DROP" and cat.core_keyword("xlog") is None
+
+
+# ---------------------------------------------------------------- the .so tables themselves
+_PARAM_BITS = {"string": 1, "int": 2, "str": 4, "var": 8}
+
+
+def test_catalogue_equals_binary_export_tables(raw, golden):
+    """Every shipped module's cmd/param/pv tables, read from the .so by the
+    probe, equal the catalogue's (names, arities, route flags, fixup
+    presence and imported fixup names, param types, PV capabilities)."""
+    diffs = []
+    for mod, res in golden["modules"].items():
+        elf = res["elf"]
+        info = raw["modules"][mod]
+        assert elf is not None, mod
+        assert elf["exports_name"] == info["exports_name"], mod
+        # functions, in table order
+        ours = [(f, e["nparams"], e["fixup"], e["free_fixup"], e["route_mask"])
+                for f, entries in info["functions"].items() for e in entries]
+        theirs = [(f, "var" if n == -128 else n, fx, ffx, flags)
+                  for f, n, fx, ffx, flags in elf["functions"]]
+
+        def norm(rows):
+            out = []
+            for f, n, fx, ffx, flags in rows:
+                out.append((f, n, fx is not None, ffx is not None, flags))
+            return sorted(out, key=repr)
+
+        if norm(ours) != norm(theirs):
+            diffs.append((mod, "functions", sorted(set(norm(ours)) ^ set(norm(theirs)))))
+        # an imported fixup is named in the .so: it must be the same symbol
+        by_key = {}
+        for f, n, fx, ffx, flags in ours:
+            by_key.setdefault((f, n), set()).add(fx)
+        for f, n, fx, ffx, flags in theirs:
+            if isinstance(fx, str) and fx not in by_key.get((f, n), ()):
+                diffs.append((mod, "fixup", f, n, fx, by_key.get((f, n))))
+        # params: name -> set of type masks
+        ours_p = {}
+        for pname, p in info["params"].items():
+            for t in p["types"]:
+                ours_p.setdefault(pname, set()).add(
+                    _PARAM_BITS[t] | (0x80000000 if p["func"] else 0))
+        theirs_p = {}
+        for pname, t, _ in elf["params"]:
+            theirs_p.setdefault(pname, set()).add(t)
+        if set(ours_p) != set(theirs_p):
+            diffs.append((mod, "param names", sorted(set(ours_p) ^ set(theirs_p))))
+        for pname in set(ours_p) & set(theirs_p):
+            # "func" is per name in the catalogue: compare the type bits, and
+            # USE_FUNC where the name is declared once
+            if {t & 0xF for t in ours_p[pname]} != {t & 0xF for t in theirs_p[pname]}:
+                diffs.append((mod, "param type", pname, ours_p[pname], theirs_p[pname]))
+            if len(theirs_p[pname]) == 1 and ours_p[pname] != theirs_p[pname]:
+                diffs.append((mod, "param func", pname, ours_p[pname], theirs_p[pname]))
+        # pvs
+        theirs_v = {n: (w, pn, pi) for n, w, pn, pi in elf["pvs"]}
+        ours_v = {n: (v["writable"], v["has_name"], v["indexed"]) for n, v in info["pvs"].items()}
+        if ours_v != theirs_v:
+            diffs.append((mod, "pvs", sorted(set(ours_v.items()) ^ set(theirs_v.items()))))
+    assert diffs == []
+
+
+def test_transformations_complete(golden):
+    """No string of the registering .so is a transformation name the
+    catalogue lacks (tried through modparamx, see the probe)."""
+    comp = golden["transformations_completeness"]
+    assert set(comp) == set(golden["transformations"])
+    assert {cls: c["missing"] for cls, c in comp.items() if c["missing"]} == {}
+    assert all(c["strings"] > 50 for c in comp.values())

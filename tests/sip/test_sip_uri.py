@@ -13,7 +13,7 @@ from kscript.sip.uri import PROTO_TCP, PROTO_UDP, SipUri, parse_uri, parse_uri_s
 
 def fields(u: SipUri) -> tuple:
     return (u.scheme, u.user, u.password, u.host, u.port, u.params, u.headers, u.params_text, u.kind, u.port_no,
-            u.proto, u.transport, u.ttl, u.user_param, u.maddr, u.method, u.lr, u.r2, u.gr)
+            u.proto, u.transport, u.ttl, u.user_param, u.maddr, u.method, u.lr, u.r2, u.gr, u.user_params)
 
 
 def test_basic_parts():
@@ -43,6 +43,8 @@ def test_shapes(text, user, host, port):
     u = parse_uri(text)
     assert (u.user, u.host, u.port) == (user, host, port)
     assert str(u) == text
+    c = text.index(":")
+    assert u.replace().build() == text[:c].lower() + text[c:]      # rebuilt with the lower-case scheme
 
 
 def test_tel_uri():
@@ -57,8 +59,10 @@ def test_tel_uri():
 
 def test_user_phone_becomes_tel():
     u = parse_uri("sip:+4930123;npdi@gw.example.com;user=phone")
-    assert u.kind == "tel" and u.user == "+4930123" and u.params == [("npdi", None)]
-    assert u.params_text == "user=phone"
+    assert u.kind == "tel" and u.user == "+4930123" and u.user_params == [("npdi", None)]
+    assert u.params == [("user", "phone")] and u.params_text == "user=phone"
+    assert u.replace(host="gw2").build() == "sip:+4930123;npdi@gw2;user=phone"
+    assert u.replace(user="+49").build() == "sip:+49@gw.example.com;user=phone"
     assert parse_uri("sip:+4930123;npdi@gw;user=phone", phone2tel=False).user == "+4930123;npdi"
     assert parse_uri("sip:+4930;npdi@gw;user=Phone").user == "+4930;npdi"   # case-sensitive "phone"
 
