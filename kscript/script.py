@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from . import nodes as N
@@ -303,7 +304,7 @@ class Script:
 
     # ------------------------------------------------------------ processing
     def new_context(self, msg, src: str | Socket = DEFAULT_SRC, route_type: str = "request") -> MsgContext:
-        src_sock = src if isinstance(src, Socket) else Socket.parse(src)
+        src_sock = src if isinstance(src, Socket) else _parse_socket(src)
         rcv = self.listen[0]
         for s in self.listen:
             if s.proto == src_sock.proto:
@@ -383,6 +384,11 @@ class Script:
     def close(self) -> None:
         for mod in self.modules.values():
             mod.close()
+
+
+@lru_cache(maxsize=256)
+def _parse_socket(text: str) -> Socket:
+    return Socket.parse(text)
 
 
 def _defs_of(mod):

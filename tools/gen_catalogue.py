@@ -62,40 +62,60 @@ then among the module's non-static tables.
 
 Output format (sorted keys, 1-space indent, deterministic)::
 
-  {"version": "5.6.3",
-   "modules": {so_name: {
-       "exports_name": "...",            # module_exports.name (modparam, MOD_x)
-       "source": "src/modules/x/x.c",     # file holding the exports struct
+  {"version": "5.6.3",                      # from src/Makefile.defs
+   "modules": {so_name: {                   # the name loadmodule takes
+       "exports_name": "...",               # module_exports.name: what
+                                            # modparam's regex and MOD_x use
+       "source": "src/modules/x/x.c",       # file holding the exports struct
        "functions": {fname: [{"nparams": n | "var", "fixup": str|null,
                               "free_fixup": str|null, "flags": [..],
                               "route_mask": int, "cond": [..]?}, ...]},
-       "params": {pname: {"type": "int"|"str"|"string"|"var"|..., "func": bool}},
-       "pvs": {cls: PV},                  # see below
+       "params": {pname: {"type": "int"|"str"|"string", "types": [..],
+                          "func": bool, "cond": [..]?}},
+       "pvs": {cls: PV},
        "transformations": [class, ...]}},
-   "core": {"pvs": {cls: PV}, "params": [name, ...],
-            "param_syntax": {name: {"token": T, "values": [[symbols..], ...]}},
-            "functions": {name: {"token": T, "forms": [...], "arities": [..],
+   "core": {"pvs": {cls: PV},
+            "params": [name, ...],          # `name = value` statements
+            "param_syntax": {name: {"token": T, "values": [[symbols], ...]}},
+            "functions": {name: {"token": T, "forms": ["LPAREN STRING RPAREN",
+                                 ""(bare), ...], "arities": [..],
                                  "bare": bool}},
-            "keywords": {name: TOKEN}},
+            "keywords": {word: TOKEN}},     # every word the lexer reserves
    "transformations": {class: [name, ...]},
    "transformation_parsers": {class: {"module": m, "parser": f}},
    "route_flags": {FLAG: bit},
-   "notes": {...}}
+   "notes": {"no_exports": [...], "inactive_entries": [...],
+             "unparsed_entries": [...], "transformation_name_mismatch": [...],
+             "unknown_conditions": [], "warnings": [...]}}
 
 PV = {"type": "PVT_...", "getter": f|null, "setter": f|null,
       "parse_name": f|null, "parse_index": f|null, "init_param": f|null,
       "iparam": str|null, "has_name": bool, "writable": bool, "indexed": bool}
 
-``has_name`` = the class *requires* an inner name (``$hdr(X)``); without a
-name-parse function an inner name is an error (core/pvapi.c pv_parse_spec2).
-
-Route flags: ``flags`` lists atomic bits of core/route.h (REQUEST_ROUTE,
-FAILURE_ROUTE, TM_ONREPLY_ROUTE, BRANCH_ROUTE, ONSEND_ROUTE, ERROR_ROUTE,
-LOCAL_ROUTE, CORE_ONREPLY_ROUTE, BRANCH_FAILURE_ROUTE, ONEVENT_ROUTE), or
-``["ANY_ROUTE"]`` for 0xFFFFFFFF; ``route_mask`` is the integer.  The core
-matches a call with ``(mask & rt) == rt``, and for event_route also
-``mask & EVENT_ROUTE != 0`` (core/sr_module.c sr_cmd_flags_match).
-``nparams`` is ``"var"`` for VAR_PARAM_NO and -1 for NO_SCRIPT.
+* A function name maps to a *list* of entries (one per cmd_export_t row:
+  ``xlog`` has 1, 2 and 3 parameters).  ``nparams`` is ``"var"`` for
+  VAR_PARAM_NO and -1 for NO_SCRIPT (C-API exports such as ``load_tm``,
+  never callable from a script).  Missing trailing initialisers are 0.
+* ``cond`` lists the preprocessor conditions (``USE_TLS``, ``!X``,
+  ``#if ...``) guarding an entry inside its table.
+* ``params``: ``types`` lists every type a name is declared with (jsonrpcs
+  declares ``fifo_user`` as PARAM_STRING and PARAM_INT; modparam picks the
+  declaration matching the value), ``type`` is the first; ``func`` =
+  PARAM_USE_FUNC (the value goes to a callback at parse time).
+* ``has_name`` = the class *requires* an inner name (``$hdr(X)``); without a
+  name-parse function an inner name is an error (core/pvapi.c pv_parse_spec2).
+* Route flags: ``flags`` lists atomic bits of core/route.h (REQUEST_ROUTE,
+  FAILURE_ROUTE, TM_ONREPLY_ROUTE, BRANCH_ROUTE, ONSEND_ROUTE, ERROR_ROUTE,
+  LOCAL_ROUTE, CORE_ONREPLY_ROUTE, BRANCH_FAILURE_ROUTE, ONEVENT_ROUTE), or
+  ``["ANY_ROUTE"]`` for 0xFFFFFFFF; ``route_mask`` is the integer.  The core
+  matches a call with ``(mask & rt) == rt``, and for event_route also
+  ``mask & EVENT_ROUTE != 0`` (core/sr_module.c sr_cmd_flags_match).
+* Transformation names are the string literals the class's parse function
+  compares the name with (``name.len==3 && strncasecmp(name.s, "len", 3)``);
+  a literal whose length check cannot match (json's "encode" in 5.6.3) is
+  left out and listed in notes.transformation_name_mismatch.
+* Kamailio 5.6.3's core exports no ``cmd_export_t`` table; the core's
+  script functions are the cfg.y actions listed under core.functions.
 
 Run ``python3 tools/gen_catalogue.py --help`` for options.
 """
@@ -509,6 +529,7 @@ class TranslationUnit:
         self.included: set[str] = set()
         self.stack: list[CondFrame] = []
         self.stray: list[tuple[str, int]] = []   # unexplained table tokens
+        self.path = path
         self.walk_file(path)
 
     # -- helpers -----------------------------------------------------------
@@ -992,7 +1013,7 @@ class Generator:
         fdict = dict(zip(EXPORT_FIELDS, fields))
         info: dict[str, Any] = {
             "exports_name": field_string(fdict.get("name", []), ev),
-            "source": tb.file,
+            "source": tu.rel(tu.path),
             "functions": {}, "params": {}, "pvs": {},
         }
 
@@ -1356,6 +1377,21 @@ class Generator:
         return {"params": sorted(params), "param_syntax": params,
                 "functions": functions, "keywords": keywords}
 
+    def source_version(self):
+        """VERSION.PATCHLEVEL.SUBLEVEL from src/Makefile.defs."""
+        parts = {}
+        with open(os.path.join(self.src, "Makefile.defs"), encoding="utf-8",
+                  errors="replace") as fh:
+            for line in fh:
+                m = re.match(r"(VERSION|PATCHLEVEL|SUBLEVEL)\s*=\s*(\d+)", line)
+                if m:
+                    parts.setdefault(m.group(1), m.group(2))
+        ver = ".".join(parts.get(k, "?") for k in
+                       ("VERSION", "PATCHLEVEL", "SUBLEVEL"))
+        if ver != VERSION:
+            self.warn(f"source tree is Kamailio {ver}, not {VERSION}")
+        return ver
+
     # -- driver --------------------------------------------------------------
     def run(self):
         mroot = os.path.join(self.src, "modules")
@@ -1384,7 +1420,7 @@ class Generator:
                 self.notes[k] = sorted(self.notes[k], key=lambda x: json.dumps(
                     x, sort_keys=True))
         return {
-            "version": VERSION,
+            "version": self.source_version(),
             "modules": modules,
             "core": core,
             "transformations": transformations,
