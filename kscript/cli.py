@@ -124,10 +124,14 @@ def cmd_run(args) -> int:
         for kind, path in args.steps:
             text = _read_message(path)
             try:
+                from .sip.message import SipMessage
+                msg = SipMessage.parse(text, source_name="<stdin>" if path == "-" else path)
                 if kind == "msg":
-                    res = script.process(text, src=args.src)
+                    res = script.process(msg, src=args.src)
                 else:
-                    res = script.feed_reply(text)
+                    if not hasattr(script, "feed_reply"):
+                        raise KscriptError("--reply needs the tm module (not supported yet)")
+                    res = script.feed_reply(msg)
             except KscriptError as e:
                 if e.pos is None and path != "-":
                     e.message = f"{path}: {e.message}"

@@ -23,6 +23,10 @@ from .runtime.context import LogRecord, MsgContext, Sent, Socket
 from .runtime.signals import BreakSignal, ExitSignal, ReturnSignal
 
 DEFAULT_SRC = "udp:127.0.0.1:5060"
+# Kamailio's faked message for event routes without a SIP message (core/fmsg.c@5.6.3:31)
+FAKED_SIP_MSG = ("OPTIONS sip:you@kamailio.org SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1\r\n"
+                 "From: <sip:you@kamailio.org>;tag=123\r\nTo: <sip:you@kamailio.org>\r\nCall-ID: 123\r\n"
+                 "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n")
 
 
 # ---------------------------------------------------------------- results
@@ -164,6 +168,13 @@ class Script:
         self.compiler = Compiler(self)
         for ref in list(self.routes.values()):
             ref.fn = self._compile_route(ref)
+        self.startup_log: list[LogRecord] = []
+        for mod in self.modules.values():
+            if hasattr(mod, "post_compile"):
+                mod.post_compile()
+        if ("event", "core:worker-one-init") in self.routes and not self._unresolved:
+            res = self.run_event_route("core:worker-one-init")
+            self.startup_log.extend(res.log)
 
     def _add_module(self, name: str) -> None:
         if name in self.modules:
@@ -335,6 +346,20 @@ class Script:
             res.exit_code, res.dropped = self.run_top(ref, ctx)
         res.sent = ctx.sent
         res.log = ctx.logs
+        return res
+
+    def run_event_route(self, name: str, message=None, src: str | Socket = DEFAULT_SRC) -> Result | None:
+        """Run ``event_route[name]`` (with Kamailio's faked OPTIONS when no message is given)."""
+        from .sip.message import SipMessage
+
+        ref = self.routes.get(("event", name))
+        if ref is None:
+            return None
+        msg = message if isinstance(message, SipMessage) else SipMessage.parse(message or FAKED_SIP_MSG)
+        ctx = self.new_context(msg, src, "event")
+        res = Result(ctx=ctx)
+        res.exit_code, res.dropped = self.run_top(ref, ctx)
+        res.sent, res.log = ctx.sent, ctx.logs
         return res
 
     def run_top(self, ref: RouteRef, ctx: MsgContext) -> tuple[int, bool]:

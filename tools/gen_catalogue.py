@@ -86,7 +86,7 @@ Output format (sorted keys, 1-space indent, deterministic)::
    "route_flags": {FLAG: bit},
    "notes": {"no_exports": [...], "inactive_entries": [...],
              "unparsed_entries": [...], "transformation_name_mismatch": [...],
-             "unknown_conditions": [], "warnings": [...]}}
+             "warnings": [...]}}
 
 PV = {"type": "PVT_...", "getter": f|null, "setter": f|null,
       "parse_name": f|null, "parse_index": f|null, "init_param": f|null,
@@ -914,7 +914,7 @@ class Generator:
         self.verbose = verbose
         self.notes: dict[str, Any] = {
             "no_exports": [], "unparsed_entries": [], "inactive_entries": [],
-            "unknown_conditions": [], "warnings": [],
+            "warnings": [],
             "transformation_name_mismatch": [],
         }
         self.base_macros = self.core_macros()

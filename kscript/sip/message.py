@@ -98,7 +98,8 @@ class SipMessage:
     """
 
     __slots__ = ("text", "source_name", "is_request", "method", "ruri", "version", "status", "reason",
-                 "headers", "body", "has_eoh", "first_line", "first_line_no", "_index", "_cache")
+                 "headers", "body", "has_eoh", "first_line", "first_line_no", "_index", "_cache",
+                 "spans", "first_line_start", "eoh", "body_start")
 
     def __init__(self) -> None:
         self.text = ""
@@ -116,6 +117,16 @@ class SipMessage:
         self.first_line_no = 1
         self._index: dict[str, list[int]] | None = None
         self._cache: dict = {}
+        #: per header (same order as ``headers``): offsets in ``text`` as
+        #: (start of the name, start of the body, end of the body, end of the line
+        #: after its LF) -- what message edits (lumps) are anchored on
+        self.spans: list[tuple[int, int, int, int]] = []
+        #: offset of the first line in ``text`` (leading CR/LF skipped)
+        self.first_line_start = 0
+        #: offset of the empty line ending the headers (``len(text)`` without one)
+        self.eoh = 0
+        #: offset of the body (``len(text)`` when there is none)
+        self.body_start = 0
 
     # ------------------------------------------------------------------ parsing
     @classmethod
@@ -143,6 +154,7 @@ class SipMessage:
         nl = text.find("\n", start)
         if nl < 0:
             raise msg._error("no end of line after the first line", line_no, 1)
+        msg.first_line_start = start
         first = text[start:nl]
         if first.endswith("\r"):
             first = first[:-1]
@@ -163,6 +175,7 @@ class SipMessage:
         headers = msg.headers
         index: dict[str, list[int]] = {}
         msg._index = index
+        spans = msg.spans
         match = _HEADER_RE.match
         lead = _LEAD_LWS.match
         keys = _KEY
@@ -171,14 +184,18 @@ class SipMessage:
             if m is None or m.end() > hend:
                 msg._header_error(pos, line_no, hend)
             name, body = m.groups()
+            bstart = m.start(2)
             if "\n" in body:
                 nlines = body.count("\n")
                 if body[0] == "\r" or body[0] == "\n":
-                    body = body[lead(body).end():]
+                    skip = lead(body).end()
+                    body = body[skip:]
+                    bstart += skip
             else:
                 nlines = 0
             if body and body[-1] in "\r\n\x00":
                 body = body.rstrip("\r\n\x00")
+            spans.append((pos, bstart, bstart + len(body), m.end()))
             low = name.lower()
             key = keys.get(low, low)
             ii = index.get(key)
@@ -189,6 +206,8 @@ class SipMessage:
             headers.append(Header(name, body, line_no))
             line_no += 1 + nlines
             pos = m.end()
+        msg.eoh = hend
+        msg.body_start = n
         if m_eoh is not None:
             b = hend
             if text.startswith("\r\n", b):
@@ -196,6 +215,7 @@ class SipMessage:
             else:
                 b += 1
             msg.body = text[b:]
+            msg.body_start = b
         if not headers:
             raise msg._error("no header fields", msg.first_line_no + 1, 1)
         if validate:

@@ -32,7 +32,8 @@ _headers_in = {
         {"type": "array", "items": {"type": "string"}},
     ],
 }
-_status = {"type": ["integer", "string"],
+_status = {"oneOf": [{"type": "integer", "minimum": 100, "maximum": 699},
+                     {"type": "string", "pattern": r"^([1-6][0-9xX]{2}|/.+/)$"}],
            "description": "a status code, a class like 4xx / 18x, or a /regex/"}
 _reply_match = {
     "oneOf": [
@@ -83,6 +84,9 @@ def _expect_props(negatable: bool) -> dict:
                "propertyNames": {"pattern": r"^\$"}, "additionalProperties": _scalar},
         "redis": {"type": "object", "description": "key -> expected value after the step",
                   "additionalProperties": _redis_value},
+        "redis_ttl": {"type": "object", "description": "key -> TTL in seconds after the step "
+                                                       "(-1 = no expiry, -2 = no such key)",
+                      "additionalProperties": {"type": "integer"}},
         "flow": {"type": "array", "items": _flow_entry,
                  "description": "the cfgt route flow: start|R, return|R, exit|R, drop|R entries, in order"},
         "routes": {"type": "array", "items": {"type": "string"},
