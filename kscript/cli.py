@@ -1,4 +1,4 @@
-"""The ``kscript`` command line: ``check``, ``run`` (and more as they land).
+"""The ``kscript`` command line: ``check``, ``run``, ``test``, ``record`` (and more as they land).
 
 Imports stay lazy so ``kscript check`` starts fast and never loads redis or
 prompt_toolkit. Every user error is printed as ``file:line:col: error: ...``
@@ -49,6 +49,46 @@ def build_parser() -> argparse.ArgumentParser:
                    help="replace function NAME by one returning RET (repeatable)")
     r.add_argument("--json", action="store_true", help="one JSON object per message on stdout")
     r.set_defaults(func=cmd_run)
+
+    t = sub.add_parser("test", help="run *.kst.yaml scenarios (regression tests for a cfg)")
+    t.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or directories (searched recursively)")
+    t.add_argument("--junit", metavar="FILE", help="write a JUnit XML report")
+    t.add_argument("--coverage", action="store_true", help="report which cfg lines and branches ran")
+    t.add_argument("--coverage-html", metavar="DIR", help="also write an HTML coverage report (implies --coverage)")
+    t.add_argument("--coverage-annotate", action="store_true", help="print each cfg annotated with what ran")
+    t.add_argument("--trace", metavar="DIR", help="write a cfgt-compatible JSON per message into DIR")
+    t.add_argument("--redis", metavar="embedded|cfg|URL", default=None,
+                   help="override the scenarios' Redis (a real server's databases are flushed per scenario)")
+    t.add_argument("-k", dest="keyword", metavar="TEXT", help="only scenarios whose file::name contains TEXT")
+    t.add_argument("-x", "--exitfirst", action="store_true", help="stop at the first failure")
+    t.add_argument("-v", "--verbose", action="store_true", help="one line per scenario")
+    t.add_argument("-q", "--quiet", action="store_true", help="no progress dots")
+    t.set_defaults(func=cmd_test)
+
+    rc = sub.add_parser("record", help="write a scenario whose expectations are what kscript observed")
+    rc.add_argument("cfg", metavar="CFG")
+    rc.add_argument("--msg", dest="steps", action=_StepAction, metavar="FILE",
+                    help="a SIP message file to send (repeatable, in order)")
+    rc.add_argument("--reply", dest="steps", action=_StepAction, metavar="FILE",
+                    help="a reply to feed to the last relayed branch (repeatable, in order)")
+    rc.add_argument("-o", "--output", metavar="OUT", help="the .kst.yaml to write (default: stdout)")
+    rc.add_argument("--name", help="the scenario's name")
+    rc.add_argument("--src", default="udp:127.0.0.1:5060", metavar="PROTO:IP:PORT")
+    rc.add_argument("-A", dest="defines", action="append", default=[], metavar="NAME[=VALUE]")
+    rc.add_argument("--redis", default="embedded", metavar="embedded|cfg|URL")
+    rc.add_argument("--redis-seed", metavar="FILE")
+    rc.add_argument("--mock", action="append", default=[], metavar="NAME=RET")
+    rc.set_defaults(func=cmd_record)
+
+    rp = sub.add_parser("repl", help="interactive REPL: evaluate statements, send messages, step through routes")
+    rp.add_argument("cfg", metavar="CFG", nargs="?", help="the config (default: a built-in empty one)")
+    rp.add_argument("-A", dest="defines", action="append", default=[], metavar="NAME[=VALUE]",
+                    help="define NAME (like kamailio -A); repeatable")
+    rp.add_argument("--redis", default="embedded", metavar="embedded|cfg|URL",
+                    help="embedded (in-process, fresh; default), cfg (the servers the cfg names) or a redis:// URL")
+    rp.add_argument("--echo", action="store_true",
+                    help="without a terminal: print each input after the prompt (a transcript)")
+    rp.set_defaults(func=cmd_repl)
     return p
 
 
@@ -143,6 +183,22 @@ def cmd_run(args) -> int:
         return status
     finally:
         script.close()
+
+
+def cmd_test(args) -> int:
+    from .testing.commands import run_test
+    return run_test(args)
+
+
+def cmd_record(args) -> int:
+    from .testing.commands import run_record
+    return run_record(args)
+
+
+def cmd_repl(args) -> int:
+    from .repl import main as repl_main
+
+    return repl_main(args.cfg, args.defines, redis=args.redis, echo=args.echo)
 
 
 def _print_result(path: str, res, color: bool) -> None:

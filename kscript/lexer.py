@@ -75,16 +75,16 @@ KEYWORDS: dict[str, tuple[str, int | None]] = {
     'IPv6': ('NUMBER', 10),
     'NAME': ('STRNAME', None),
     'SCTP': ('SCTP', None),
-    'SSLV2': ('SSLv2', None),
-    'SSLV23': ('SSLv23', None),
-    'SSLV3': ('SSLv3', None),
-    'SSLv2': ('SSLv2', None),
-    'SSLv23': ('SSLv23', None),
-    'SSLv3': ('SSLv3', None),
+    'SSLV2': ('SSLV2', None),
+    'SSLV23': ('SSLV23', None),
+    'SSLV3': ('SSLV3', None),
+    'SSLv2': ('SSLV2', None),
+    'SSLv23': ('SSLV23', None),
+    'SSLv3': ('SSLV3', None),
     'TCP': ('TCP', None),
     'TLS': ('TLS', None),
-    'TLSV1': ('TLSv1', None),
-    'TLSv1': ('TLSv1', None),
+    'TLSV1': ('TLSV1', None),
+    'TLSv1': ('TLSV1', None),
     'UDP': ('UDP', None),
     'WS': ('WS', None),
     'WSS': ('WSS', None),
@@ -362,9 +362,9 @@ KEYWORDS: dict[str, tuple[str, int | None]] = {
     'sql_buffer_size': ('SQL_BUFFER_SIZE', None),
     'src_ip': ('SRCIP', None),
     'src_port': ('SRCPORT', None),
-    'sslv2': ('SSLv2', None),
-    'sslv23': ('SSLv23', None),
-    'sslv3': ('SSLv3', None),
+    'sslv2': ('SSLV2', None),
+    'sslv23': ('SSLV23', None),
+    'sslv3': ('SSLV3', None),
     'statistics': ('STAT', None),
     'stats_name_separator': ('STATS_NAMESEP', None),
     'status': ('URI', None),
@@ -424,7 +424,7 @@ KEYWORDS: dict[str, tuple[str, int | None]] = {
     'tls_send_timeout': ('TLS_SEND_TIMEOUT', None),
     'tls_verify': ('TLS_VERIFY', None),
     'tlslog': ('TLS_PORT_NO', None),
-    'tlsv1': ('TLSv1', None),
+    'tlsv1': ('TLSV1', None),
     'to_af': ('SNDAF', None),
     'to_ip': ('TOIP', None),
     'to_port': ('TOPORT', None),
@@ -596,7 +596,6 @@ def tokenize(text: str, compat: str = COMPAT_MAX) -> LexResult:
             if k:
                 line += k
                 lstart = text.rfind("\n", i, j) + 1
-            last_line, last_col = line, j - lstart
             i = j
             continue
         col = i - lstart + 1
@@ -833,6 +832,10 @@ def tokenize(text: str, compat: str = COMPAT_MAX) -> LexResult:
         i += 1
     for k, t in enumerate(toks):
         t.idx = k
+    if res.eof_reason is None and n and text[n - 1] in " \t\b\r\n":
+        # the last thing flex counted is the last blank character of the text
+        last_line = text.count("\n", 0, n - 1) + 1
+        last_col = n - 1 - (text.rfind("\n", 0, n - 1) + 1) + 1
     res.eof_line, res.eof_col = last_line, last_col
     return res
 

@@ -144,6 +144,21 @@ class Call(Expr):
 
 
 @dataclass(slots=True, eq=False)
+class BlockExpr(Expr):
+    """``{ actions }`` used as a value (cfg.y ``rval: LBRACE actions RBRACE``): runs the
+    actions, its value is the last action's return code."""
+
+    block: "Block"
+
+
+@dataclass(slots=True, eq=False)
+class AssignExpr(Expr):
+    """``(lval = expr)`` used as a value (cfg.y ``rval: LPAREN assign_action RPAREN``)."""
+
+    assign: "Assign"
+
+
+@dataclass(slots=True, eq=False)
 class RouteCall(Expr):
     """``route(NAME)``; ``target`` is a Name/Literal (static) or any expression."""
 
@@ -258,6 +273,7 @@ class Listen(Node):
 @dataclass(slots=True, eq=False)
 class LoadModule(Node):
     path: str
+    path_pos: Position | None = None  # the string token (Kamailio reports a failed load there)
 
     @property
     def module(self) -> str:

@@ -342,8 +342,14 @@ class Script:
             ref = self.routes.get(("reply", None))
         res = Result(ctx=ctx)
         self._last_ctx = ctx
-        if ref is not None:
+        # modules' pre-script callbacks (sl absorbs ACKs to its own replies)
+        skip = any(not mod.pre_script(ctx) for mod in self.modules.values()
+                   if callable(getattr(mod, "pre_script", None)))
+        if ref is not None and not skip:
             res.exit_code, res.dropped = self.run_top(ref, ctx)
+        if not msg.is_request and not skip and not res.dropped:
+            from .sip.output import forward_reply
+            forward_reply(ctx)  # core stateless reply forwarding (no transaction module)
         res.sent = ctx.sent
         res.log = ctx.logs
         return res
@@ -395,6 +401,13 @@ class Script:
         if mod is None:
             raise KscriptError("ndb_redis is not loaded by this config")
         return mod.client(server)
+
+    def seed_redis(self, path) -> int:
+        """Run a file of Redis commands against the cfg's ndb_redis servers (``--redis-seed``)."""
+        mod = self.modules.get("ndb_redis")
+        if mod is None:
+            raise KscriptError("ndb_redis is not loaded by this config")
+        return mod.seed(path)
 
     def pv(self, text: str):
         """The value of PV ``text`` in the state after the last message (``$var``, ``$shv``...)."""

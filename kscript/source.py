@@ -1,9 +1,16 @@
 """Source text after preprocessing, and the map back to the original files.
 
 The preprocessor produces one output line per consumed input line (skipped
-lines become empty lines, directives become empty lines, includes splice the
-included file's lines in), so every output line has exactly one origin. A line
-in which defines were expanded also keeps a column map.
+lines and directives become empty lines, includes splice the included file's
+lines in), so every output line has exactly one origin. A line in which
+defines were expanded also keeps a column map.
+
+Kamailio numbers some lines differently from their real position (a quirk of
+its lexer: after an included file that ends with a double-quoted string, the
+including file's line counter is ahead by the number of newlines that follow
+that string). ``LineOrigin.kshift`` records that offset, so kscript can report
+the real line and still say which line Kamailio would print
+(:meth:`SourceMap.kamailio_line`).
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ class LineOrigin:
     line: int
     # (output column, original column) pairs, sorted; None when columns are unchanged.
     colmap: list[tuple[int, int]] | None = None
+    kshift: int = 0  # Kamailio's reported line minus the real line (see the module docstring)
 
 
 @dataclass
@@ -30,19 +38,27 @@ class SourceMap:
     origins: list[LineOrigin] = field(default_factory=list)
     # original file name -> its lines (for error carets)
     files: dict[str, list[str]] = field(default_factory=dict)
+    # what the preprocessor found on the way (kscript.preprocessor.PPEvent), in text order
+    events: list = field(default_factory=list)
+    _kline: dict | None = field(default=None, repr=False)
 
     def position(self, line: int, column: int = 1) -> Position:
         """Map a 1-based (line, column) of the output text to the original file."""
-        if not self.origins:
+        origins = self.origins
+        if not origins:
             return Position("<config>", line, column)
-        idx = min(max(line - 1, 0), len(self.origins) - 1)
-        origin = self.origins[idx]
+        idx = line - 1
+        if idx < 0:
+            idx = 0
+        elif idx >= len(origins):
+            idx = len(origins) - 1
+        origin = origins[idx]
         col = column
         if origin.colmap:
-            keys = [c for c, _ in origin.colmap]
-            i = bisect_right(keys, column) - 1
+            cm = origin.colmap
+            i = bisect_right([c for c, _ in cm], column) - 1
             if i >= 0:
-                out_col, orig_col = origin.colmap[i]
+                out_col, orig_col = cm[i]
                 col = orig_col + (column - out_col)
         return Position(origin.file, origin.line, col)
 
@@ -51,3 +67,15 @@ class SourceMap:
         if lines is None or not (1 <= pos.line <= len(lines)):
             return None
         return lines[pos.line - 1]
+
+    def kamailio_line(self, pos: Position | None) -> int | None:
+        """The line Kamailio prints for ``pos`` (differs only after its include-file quirk)."""
+        if pos is None:
+            return None
+        if self._kline is None:
+            d: dict = {}
+            for o in self.origins:
+                if o.kshift:
+                    d.setdefault((o.file, o.line), o.line + o.kshift)
+            self._kline = d
+        return self._kline.get((pos.file, pos.line), pos.line)

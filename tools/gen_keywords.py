@@ -48,7 +48,7 @@ def extract(lex_text: str) -> dict[str, tuple[str, int | None]]:
             if alt.startswith('"') and alt.endswith('"'):
                 alt = alt[1:-1]
             if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_:]*", alt):
-                words.setdefault(alt, (tok, VALUES.get(name)))
+                words.setdefault(alt, (tok.upper(), VALUES.get(name)))  # Lark terminal names are upper case
     return words
 
 

@@ -17,7 +17,14 @@ Parameter kinds: ``fmt`` (a PV format string, rendered per call to ``str``),
 ``int`` (an int, or a PV read as int per call), ``str`` (a constant string),
 ``regex`` (a constant POSIX extended regex, compiled once), ``pvar`` (a writable
 PV, given as a :class:`~kscript.pv.base.CompiledPV`), ``flag`` (a flag number or
-a name declared with ``flags``), ``any`` (the evaluated expression as is).
+a name declared with ``flags``), ``any`` (the evaluated expression as is),
+``igp`` (Kamailio's int-or-PV fparam, ``fixup_var_int_*``/``fixup_igp_*``: an
+integer constant, or a single PV whose value must be an integer -- the getter
+returns ``None`` when it is not, and the function decides, as Kamailio's
+``get_int_fparam`` failing does), ``rei`` (a constant regex compiled like
+``fixup_regexp_null``: case-insensitive, POSIX ``REG_NEWLINE``), ``subst`` (a
+constant ``/re/repl/flags`` substitution, a
+:class:`~kscript.runtime.subst.SubstExpr`).
 
 One instance of each loaded module lives per loaded script; functions are
 bound methods receiving the :class:`~kscript.runtime.context.MsgContext`.
@@ -30,7 +37,7 @@ from typing import Any, Callable
 
 from ..errors import ConfigError, Position
 
-PARAM_KINDS = ("fmt", "int", "str", "regex", "pvar", "flag", "any", "ival")
+PARAM_KINDS = ("fmt", "int", "str", "regex", "pvar", "flag", "any", "ival", "igp", "rei", "subst")
 
 
 @dataclass(frozen=True)

@@ -202,6 +202,61 @@ class CoreModule(Module):
         ctx.force_socket = Socket.parse(s)
         return 1
 
+    # ---- stateless forwarding (FORWARD_T and friends, core/action.c@5.6.3:373-507)
+    @function("forward")
+    def forward0(self, ctx):
+        return _forward(ctx, "uri:host", "uri:port", None)
+
+    @function("forward", "fmt")
+    def forward1(self, ctx, host):
+        return _forward(ctx, host, None, None)
+
+    @function("forward", "fmt", "fmt")
+    def forward2(self, ctx, host, port):
+        return _forward(ctx, host, port, None)
+
+    @function("forward_udp", "fmt")
+    def forward_udp1(self, ctx, host):
+        return _forward(ctx, host, None, "udp")
+
+    @function("forward_udp", "fmt", "fmt")
+    def forward_udp2(self, ctx, host, port):
+        return _forward(ctx, host, port, "udp")
+
+    @function("forward_tcp", "fmt")
+    def forward_tcp1(self, ctx, host):
+        return _forward(ctx, host, None, "tcp")
+
+    @function("forward_tcp", "fmt", "fmt")
+    def forward_tcp2(self, ctx, host, port):
+        return _forward(ctx, host, port, "tcp")
+
+    @function("forward_tls", "fmt")
+    def forward_tls1(self, ctx, host):
+        return _forward(ctx, host, None, "tls")
+
+    @function("forward_tls", "fmt", "fmt")
+    def forward_tls2(self, ctx, host, port):
+        return _forward(ctx, host, port, "tls")
+
+    @function("forward_sctp", "fmt")
+    def forward_sctp1(self, ctx, host):
+        return _forward(ctx, host, None, "sctp")
+
+    @function("forward_sctp", "fmt", "fmt")
+    def forward_sctp2(self, ctx, host, port):
+        return _forward(ctx, host, port, "sctp")
+
+    @function("set_advertised_address", "fmt")
+    def set_advertised_address(self, ctx, addr):
+        ctx.data["advertised_address"] = addr
+        return 1
+
+    @function("set_advertised_port", "fmt")
+    def set_advertised_port(self, ctx, port):
+        ctx.data["advertised_port"] = str(port)
+        return 1
+
     # ---- logging
     @function("log", "str")
     def log1(self, ctx, text):
@@ -220,6 +275,68 @@ class CoreModule(Module):
     def error(self, ctx, a, b):
         ctx.log("NOTICE", f"error(\"{a}\", \"{b}\") not implemented yet", source="core")
         return 1
+
+
+E_BAD_URI = -479
+E_BAD_ADDRESS = -478
+E_BAD_PROTO = -480
+
+
+def _forward(ctx, host: str, port: str | None, proto: str | None) -> int:
+    """forward()/forward_udp()/...: stateless forwarding to the given host[:port] or,
+    for ``uri:host``, to ``$du`` or the R-URI (no DNS: host names fail)."""
+    from ..sip import output
+    pos = ctx.cur_pos
+    where = f"{pos.file}:{pos.line}" if pos is not None else ""
+    if not ctx.msg.is_request:
+        ctx.log("ERR", "forward: not a request", source="core")
+        return -1
+    if host == "uri:host":
+        uri = ctx.dst_uri if ctx.dst_uri else ctx.ruri
+        from ..errors import KscriptError
+        from ..sip.uri import parse_uri
+        try:
+            u = parse_uri(uri)
+        except KscriptError:
+            ctx.log("ERR", "forward: bad_uri dropping packet", source="core")
+            ctx.log("ERR", f"run action error at: {where}", source="core")
+            ctx.data["ser_error"] = E_BAD_URI
+            return E_BAD_URI
+        if port == "uri:port":
+            port_no = int(u.port) if u.port else 0
+        else:
+            port_no = int(port) if port else 0
+        p = proto
+        if p is None:
+            t = (u.param("transport") or "").lower()
+            if t:
+                if t not in output.PROTOS:
+                    ctx.log("ERR", f"forward: bad uri transport {t}", source="core")
+                    ctx.log("ERR", f"run action error at: {where}", source="core")
+                    return E_BAD_PROTO
+                p = t
+            if u.scheme == "sips":
+                if p == "udp":
+                    ctx.log("ERR", "forward: secure uri incompatible with transport 1", source="core")
+                    ctx.log("ERR", f"run action error at: {where}", source="core")
+                    return E_BAD_PROTO
+                p = "wss" if p == "wss" else "tls"
+        p = p or "udp"
+        dst_host = u.host or ""
+    else:
+        p = proto or ctx.rcv.proto
+        dst_host = host
+        port_no = int(port) if port and str(port).isdigit() else 0
+    try:
+        dst = output.destination_from_args(ctx, dst_host, port_no, p)
+    except output.DestinationError:
+        ctx.log("ERR", f"bad host name {dst_host}, dropping packet", source="core")
+        ctx.data["ser_error"] = E_BAD_ADDRESS
+        return E_BAD_ADDRESS
+    ret = output.forward_request(ctx, dst)
+    if ret < 0:
+        ctx.data.setdefault("ser_error", -477)
+    return 1 if ret >= 0 else ret
 
 
 def _record(level, text, ctx):

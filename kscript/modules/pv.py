@@ -339,8 +339,10 @@ def _simple(pvname: str, fn, writable_set=None):
 
 
 def _set_ruri(ctx, value):
-    if value is None or type(value) is int:
-        raise _assign_error("$ru", "str value required")
+    if value is None:
+        _pv_set_failed(ctx, "bad parameters")
+    if type(value) is int:
+        _pv_set_failed(ctx, "str value required to set R-URI")
     ctx.new_uri = value
 
 
@@ -349,10 +351,24 @@ def _assign_error(pv, msg):
     return AssignError(f"{pv}: {msg}")
 
 
+def _pv_set_failed(ctx, text):
+    """A pv setter failing as Kamailio's does: the pv module logs ``text``, the core
+    then logs "setting pvar failed" (the compiler prints the AssignError)."""
+    from ..runtime.compiler import AssignError
+    ctx.log("ERR", text, source="pv")
+    raise AssignError("setting pvar failed")
+
+
+_RURI_PART_ERR = {"user": "str value required to set R-URI user",
+                  "host": "str value required to set R-URI hostname"}
+
+
 def _ruri_part_setter(part, pvname):
     def setter(ctx, value):
+        if part == "host" and value is None:
+            _pv_set_failed(ctx, "bad parameters")
         if type(value) is int:
-            raise _assign_error(pvname, "str value required")
+            _pv_set_failed(ctx, _RURI_PART_ERR.get(part, f"str value required to set {pvname}"))
         u = _ruri_parsed(ctx)
         if part == "user" and (value is None or value == ""):
             ctx.new_uri = str(u.replace(user=None, password=None))
@@ -371,8 +387,125 @@ def _set_du(ctx, value):
         ctx.dst_uri = None
         return
     if type(value) is int:
-        raise _assign_error("$du", "str value required")
+        _pv_set_failed(ctx, "error - str value required to set dst uri")
     ctx.dst_uri = value
+
+
+# ---- From/To attributes: writes are lumps on the header (pv_set_xto_attr)
+_XTO_WHAT = {"f": "From", "t": "To"}
+
+
+def _xto_layout(ctx, which):
+    """Absolute offsets of the From/To parts: dict with body, display, uri, user, host
+    (each (start, end) or None)."""
+    from ..sip.nameaddr import find_not_quoted
+    msg = ctx.msg
+    key = "from" if which == "f" else "to"
+    idx = next((i for i, h in enumerate(msg.headers) if h.key == key), None)
+    if idx is None:
+        return None
+    tb = _addr(ctx, which)
+    if tb is None:
+        return None
+    _, bstart, bend, _ = msg.spans[idx]
+    text = msg.text
+    body = text[bstart:bend]
+    lt = find_not_quoted(body, "<", 0, len(body))
+    disp = None
+    if tb.display:
+        d = body.find(tb.display)
+        if d >= 0:
+            disp = (bstart + d, bstart + d + len(tb.display))
+    if lt >= 0:
+        ustart = bstart + lt + 1
+    else:
+        ustart = bstart + (len(body) - len(body.lstrip(" \t")))
+    uri = (ustart, ustart + len(tb.uri))
+    u = tb.parsed_uri
+    rel = len(u.scheme) + 1
+    user = None
+    if u.user:
+        ui = tb.uri.find(u.user, rel)
+        if ui >= 0:
+            user = (ustart + ui, ustart + ui + len(u.user))
+            rel = ui + len(u.user)
+    hi = tb.uri.find(u.host, rel) if u.host else -1
+    host = (ustart + hi, ustart + hi + len(u.host)) if hi >= 0 else None
+    return {"body": bstart, "display": disp, "uri": uri, "user": user, "host": host}
+
+
+def _xto_setter(which, part):
+    what = _XTO_WHAT[which]
+
+    def setter(ctx, value):
+        from ..errors import KscriptError
+        from ..sip.lumps import lumps_of
+        try:
+            lay = _xto_layout(ctx, which)
+        except KscriptError:
+            lay = None
+        if lay is None:
+            if which == "f":
+                _pv_set_failed(ctx, "cannot parse From header URI")
+            raise _assign_error(f"${which}", f"no {what} header")
+        text = ctx.msg.text
+        buf = None
+        anchor_at = None
+        dele = None
+        if part == "uri":
+            if value is None:
+                ctx.log("WARN", f"{what} header URI cannot be deleted", source="pv")
+                return
+            if type(value) is int:
+                _pv_set_failed(ctx, f"attempt to assign non-str value to {what} header URI")
+            buf, dele = value, lay["uri"]
+        elif part == "user":
+            user = lay["user"]
+            if value is None:
+                if user is None:
+                    return
+                end = user[1] + (1 if text[user[1]:user[1] + 1] == "@" else 0)
+                dele = (user[0], end)
+            else:
+                if type(value) is int:
+                    _pv_set_failed(ctx, f"attempt to assign non-str value to {what} header display name")
+                if user is None:
+                    anchor_at = lay["host"][0] if lay["host"] else lay["uri"][0]
+                    buf = value + "@"
+                else:
+                    buf, dele = value, user
+        elif part == "host":
+            if value is None:
+                ctx.log("WARN", f"{what} header URI domain cannot be deleted", source="pv")
+                return
+            if type(value) is int:
+                _pv_set_failed(ctx, f"attempt to assign non-str value to {what} header URI domain")
+            buf, dele = value, lay["host"]
+        else:  # display
+            disp = lay["display"]
+            if value is None:
+                if disp is None:
+                    return
+                end = disp[1] + (1 if text[disp[1]:disp[1] + 1] == " " else 0)
+                dele = (disp[0], end)
+            else:
+                if type(value) is int:
+                    _pv_set_failed(ctx, f"attempt to assign non-str value to {what} header display name")
+                if disp is None:
+                    anchor_at = lay["body"]
+                    buf = value + " "
+                else:
+                    buf, dele = value, disp
+        lumps = lumps_of(ctx)
+        lump = None
+        if dele is not None and dele[1] > dele[0]:
+            lump = lumps.delete(dele[0], dele[1] - dele[0])
+        elif anchor_at is not None:
+            lump = lumps.anchor(anchor_at)
+        if lump is not None and buf:
+            lumps.insert_after(lump, buf)
+
+    return setter
 
 
 def _uri_user(u):
@@ -523,21 +656,21 @@ MSG_PVS = [
     _simple("dd", lambda ctx: (u := _du_parsed(ctx)) and u.host or None),
     _simple("dp", lambda ctx: (u := _du_parsed(ctx)) and _default_port(u) or None),
     _simple("dP", lambda ctx: (u := _du_parsed(ctx)) and _transport(u) or None),
-    _simple("fu", _addr_uri("f")),
-    _simple("from", _addr_uri("f")),
-    _simple("fU", _addr_part("f", "user")),
-    _simple("from.user", _addr_part("f", "user")),
-    _simple("fd", _addr_part("f", "host")),
-    _simple("from.domain", _addr_part("f", "host")),
-    _simple("fn", _addr_display("f")),
+    _simple("fu", _addr_uri("f"), _xto_setter("f", "uri")),
+    _simple("from", _addr_uri("f"), _xto_setter("f", "uri")),
+    _simple("fU", _addr_part("f", "user"), _xto_setter("f", "user")),
+    _simple("from.user", _addr_part("f", "user"), _xto_setter("f", "user")),
+    _simple("fd", _addr_part("f", "host"), _xto_setter("f", "host")),
+    _simple("from.domain", _addr_part("f", "host"), _xto_setter("f", "host")),
+    _simple("fn", _addr_display("f"), _xto_setter("f", "display")),
     _simple("ft", _addr_tag("f")),
-    _simple("tu", _addr_uri("t")),
-    _simple("to", _addr_uri("t")),
-    _simple("tU", _addr_part("t", "user")),
-    _simple("to.user", _addr_part("t", "user")),
-    _simple("td", _addr_part("t", "host")),
-    _simple("to.domain", _addr_part("t", "host")),
-    _simple("tn", _addr_display("t")),
+    _simple("tu", _addr_uri("t"), _xto_setter("t", "uri")),
+    _simple("to", _addr_uri("t"), _xto_setter("t", "uri")),
+    _simple("tU", _addr_part("t", "user"), _xto_setter("t", "user")),
+    _simple("to.user", _addr_part("t", "user"), _xto_setter("t", "user")),
+    _simple("td", _addr_part("t", "host"), _xto_setter("t", "host")),
+    _simple("to.domain", _addr_part("t", "host"), _xto_setter("t", "host")),
+    _simple("tn", _addr_display("t"), _xto_setter("t", "display")),
     _simple("tt", _addr_tag("t")),
     _simple("ci", _hdr_body("Call-ID")),
     _simple("cs", _cseq_num),
@@ -621,6 +754,40 @@ class HdrcPV(HdrPV):
         return len(self._bodies(ctx, name))
 
 
+class HflPV(HdrPV):
+    """``$hfl(name)``: like ``$hdr`` but Via, Route, Record-Route and Contact bodies are
+    indexed one value at a time (pv/pv_core.c@5.6.3:2237-2550)."""
+
+    name = "hfl"
+
+    def _bodies(self, ctx, name):
+        from ..sip.headers import header_key
+        from ..sip.nameaddr import split_comma_list
+        if isinstance(name, tuple):
+            name = to_str(name[1].value(ctx))
+        key = header_key(name)
+        msg = ctx.msg
+        if key == "via":
+            try:
+                return [v.raw or str(v) for v in msg.vias]
+            except KscriptError:
+                return []
+        if key in ("route", "record-route", "contact"):
+            out = []
+            for body in msg.headers_named(key):
+                out.extend(split_comma_list(body))
+            return out
+        return msg.headers_named(name)
+
+
+class HflcPV(HflPV):
+    name = "hflc"
+    indexed = False
+
+    def get(self, ctx, name, idx):
+        return len(self._bodies(ctx, name))
+
+
 class TimePV(PVClass):
     """``$time(name)`` / ``$utime(name)``: broken-down time of this message."""
 
@@ -665,7 +832,7 @@ class UtimefPV(TimefPV):
 class PvModule(Module):
     name = "pv"
     params = {"shvset": Param("str", multi=True), "varset": Param("str", multi=True)}
-    pv_classes = (VarPV, VzPV, VnPV, ShvPV, AvpPV, XavpPV, CntPV, HdrPV, HdrcPV, TimePV, UtimePV, TimefPV,
+    pv_classes = (VarPV, VzPV, VnPV, ShvPV, AvpPV, XavpPV, CntPV, HdrPV, HdrcPV, HflPV, HflcPV, TimePV, UtimePV, TimefPV,
                   UtimefPV, *MSG_PVS)
 
     def init(self):

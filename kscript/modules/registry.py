@@ -16,6 +16,13 @@ BUILTIN: dict[str, str] = {
     "pv": "kscript.modules.pv:PvModule",
     "xlog": "kscript.modules.xlog:XlogModule",
     "textops": "kscript.modules.textops:TextopsModule",
+    "ndb_redis": "kscript.modules.ndb_redis:NdbRedisModule",
+    "sl": "kscript.modules.sl:SlModule",
+    "maxfwd": "kscript.modules.maxfwd:MaxfwdModule",
+    "siputils": "kscript.modules.siputils:SiputilsModule",
+    "kex": "kscript.modules.kex:KexModule",
+    "corex": "kscript.modules.corex:CorexModule",
+    "db_redis": "kscript.modules.db_redis:DbRedisModule",
 }
 
 ENTRY_POINT_GROUP = "kscript.modules"

@@ -116,6 +116,8 @@ class ReplTracer(Tracer):
         self.events: queue.Queue = queue.Queue()
         self.commands: queue.Queue = queue.Queue()
         self.paused: Frame | None = None
+        self.last_node: N.Stmt | None = None  # the last statement the watched run started
+        self.interrupted = False  # Ctrl-C seen while waiting (the terminal echoed ^C)
 
     # ------------------------------------------------------------ breakpoints
     def add_breakpoint(self, **kw) -> Breakpoint:
@@ -134,6 +136,7 @@ class ReplTracer(Tracer):
         self.stack = [StackEntry("repl", None)] if repl_frame else []
         self._last_line = None
         self._route_stop = None
+        self.last_node = None
         if self.step_next_run:
             self.mode, self.step_next_run = "step", False
         else:
@@ -155,6 +158,7 @@ class ReplTracer(Tracer):
         if isinstance(node, N.Block):
             return
         pos = node.pos
+        self.last_node = node
         if self.stack:
             self.stack[-1].node = node
         if pos is None or pos.file == REPL_FILE:
@@ -282,6 +286,7 @@ class Runner:
                 continue
             except KeyboardInterrupt:
                 interrupted += 1
+                self.tracer.interrupted = True
                 self.tracer.abort_flag.set()
                 if self.tracer.paused is not None:
                     self.tracer.commands.put("abort")

@@ -35,6 +35,8 @@ FILE = "<repl>"
 
 #: words the expression grammar reads as names but a person means as statements
 STATEMENT_WORDS = {"exit", "drop", "break", "return"}
+#: statement keywords that can look like a function call to the expression grammar
+KEYWORDS = {"if", "else", "while", "switch", "case", "default", "exit", "drop", "return", "break"}
 
 
 class Incomplete(Exception):
@@ -236,7 +238,9 @@ def parse_input(text: str, defines: dict | None = None) -> Parsed:
     except UnexpectedInput as e:
         errors.append((e, smap, body, False))
     if expr is not None:
-        if not (isinstance(expr, N.Name) and _statement_word(expr.name)):
+        if isinstance(expr, N.Call) and expr.name in KEYWORDS:
+            expr = None  # `if (...)`, `while (...)` read as a call by the expression grammar
+        elif not (isinstance(expr, N.Name) and _statement_word(expr.name)):
             return Parsed("expr", text, smap, expr=expr, defines=new_defines)
     # 2. statements (a missing final ';' is tolerated)
     wsmap = _wrapped(smap)
@@ -249,6 +253,10 @@ def parse_input(text: str, defines: dict | None = None) -> Parsed:
                 errors.append((e, wsmap, wtext, True))
             continue
         block = _to_ast(tree, wsmap)
+        if extra and _added_empty_statement(block, text):
+            # `while (c)` + ';' is a loop with an empty body: not what was meant
+            errors.append((_EndOfInput(), wsmap, wtext, True))
+            break
         return Parsed("stmts", text, smap, stmts=list(block.body), defines=new_defines)
     if expr is not None:  # e.g. a lone name that is no statement either
         return Parsed("expr", text, smap, expr=expr, defines=new_defines)
@@ -261,6 +269,21 @@ def parse_input(text: str, defines: dict | None = None) -> Parsed:
         return off - (2 if w else 0)
     e, s, t, w = max(errors, key=reach)
     raise _syntax_error(e, s, t, w)
+
+
+class _EndOfInput(UnexpectedEOF):
+    def __init__(self):  # noqa: D107 - no Lark state needed
+        pass
+
+
+def _added_empty_statement(block: N.Block, text: str) -> bool:
+    """Whether the ';' the REPL added became an empty statement (``if (c);``)."""
+    lines = text.rstrip().split("\n")
+    last_line, last_len = len(lines), len(lines[-1].rstrip())
+    for node in block.walk():
+        if isinstance(node, N.Empty) and node.pos.line == last_line and node.pos.column > last_len:
+            return True
+    return False
 
 
 def _statement_word(name: str) -> bool:

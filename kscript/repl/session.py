@@ -78,6 +78,7 @@ class ReplSession:
         self.read_paste: Callable[[], str | None] | None = None  # set by the front end
         self.highlight: Callable[[str], str] | None = None  # ANSI highlighter for :show
         self._pending: Callable[[str, Any], None] | None = None
+        self._abort_pos = None
         self._marks: dict[int, list[int]] = {}
         from .commands import Commands
         self.commands = Commands(self)
@@ -215,13 +216,18 @@ class ReplSession:
     def prompt_text(self) -> str:
         f = self.tracer.paused
         if f is not None:
-            return f"kscript[{f.route} {short_file(f.pos.file)}:{f.pos.line}]> "
+            top = f.stack[-1] if f.stack else None
+            where = (top.name if top is not None and top.name else f.route)
+            return f"kscript[{where}:{f.pos.line}]> "
         return "kscript> "
 
     # ------------------------------------------------------------ input
     def status(self, text: str) -> str:
         """"complete", "incomplete", "error" or "empty" for the text typed so far."""
-        return input_status(text, self.defines)
+        try:
+            return input_status(text, self.defines)
+        except Exception:  # noqa: BLE001 - let execute() report it
+            return "complete"
 
     def execute(self, text: str) -> None:
         """Run one complete input; never raises (except KeyboardInterrupt outside a run)."""
@@ -327,12 +333,13 @@ class ReplSession:
 
         def finish(status, payload):
             self._flush(ctx)
+            if status != "done":
+                self._report_failure(status, payload, ctx, parsed)
             skip = {target.text} if kind == "assign" and target is not None else set()
             self.lines(diff_lines(before, snapshot(self.script, ctx), self.script, self.paint, skip))
-            if status != "done":
-                return self._report_failure(status, payload, ctx, parsed)
-            how, value = payload
-            self._show_outcome(kind, how, value, target, ctx)
+            if status == "done":
+                how, value = payload
+                self._show_outcome(kind, how, value, target, ctx)
 
         self._run(job, finish, repl_frame=True)
 
@@ -368,8 +375,12 @@ class ReplSession:
     def _report_failure(self, status, payload, ctx, parsed=None) -> None:
         if status == "aborted":
             where = ""
-            if ctx is not None and ctx.cur_pos is not None and ctx.cur_pos.file != REPL_FILE:
-                where = f" at {short_file(ctx.cur_pos.file)}:{ctx.cur_pos.line}"
+            last = self.tracer.last_node
+            pos = self._abort_pos or (last.pos if last is not None else None) or \
+                (ctx.cur_pos if ctx is not None else None)
+            self._abort_pos = None
+            if pos is not None and pos.file != REPL_FILE:
+                where = f" at {short_file(pos.file)}:{pos.line}"
             self.out(self.paint("interrupted", "warn") + where)
         elif status == "detached":
             self.out(self.paint("stopped waiting for the run (it is still executing in the background)", "warn"))
@@ -429,6 +440,7 @@ class ReplSession:
         if self.tracer.paused is None:
             return
         finish = self._pending
+        self._abort_pos = self.tracer.paused.pos
         ev = self.runner.abort()
         self._handle(ev, finish or (lambda s, p: None))
 
@@ -492,7 +504,9 @@ class ReplSession:
         text = self.msg_text
         script = self.script
         script._last_ctx = None
-        self._run(lambda: self._process(text), self._finisher(self.msg_name), repl_frame=False)
+        finish = self._finisher(self.msg_name)
+        self.out(self.paint(f"== {self.msg_name}", "head"))
+        self._run(lambda: self._process(text), finish, repl_frame=False)
 
     def feed_reply(self, text: str, name: str) -> None:
         script = self.script
@@ -502,7 +516,9 @@ class ReplSession:
         else:
             self.out(self.paint("note: no transaction layer yet (tm): the reply goes through reply_route", "dim"))
             job = lambda: self._process(text)  # noqa: E731
-        self._run(job, self._finisher(name), repl_frame=False)
+        finish = self._finisher(name)
+        self.out(self.paint(f"== {name}", "head"))
+        self._run(job, finish, repl_frame=False)
 
     def _finisher(self, name: str):
         def finish(status, payload):
@@ -526,8 +542,6 @@ class ReplSession:
         p = self.paint
         ctx = res.ctx
         mark = self._marks.get(id(ctx), [0, 0]) if ctx is not None else [0, 0]
-        if mark == [0, 0]:
-            self.out(p(f"== {name}", "head"))
         logs = res.log[mark[0]:] if ctx is not None and res.log is ctx.logs else res.log
         sent = res.sent[mark[1]:] if ctx is not None and res.sent is ctx.sent else res.sent
         self.lines(log_lines(logs, p))
@@ -544,9 +558,11 @@ class ReplSession:
 
         def finish(status, payload):
             self._flush(ctx)
+            if status != "done":
+                self._report_failure(status, payload, ctx)
             self.lines(diff_lines(before, snapshot(self.script, ctx), self.script, self.paint))
             if status != "done":
-                return self._report_failure(status, payload, ctx)
+                return
             value, dropped = payload
             self.out(f"=> {label} " + ("dropped" if dropped else f"ended with {value}"))
 

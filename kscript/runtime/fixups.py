@@ -59,6 +59,15 @@ def _prepare(arg: N.Expr, kind: str, call: N.Call, i: int, compiler, script):
             pv = compiler.pv(arg.text, arg.pos)
             return lambda ctx: to_int(pv.value(ctx))
         return compiler.int_expr(arg)
+    if kind == "igp":
+        return _prepare_igp(arg, where, compiler)
+    if kind in ("rei", "subst"):
+        if not isinstance(arg, N.Literal) or isinstance(arg.value, int):
+            raise ConfigError(f"{where} must be a constant string", arg.pos)
+        from .subst import compile_re, parse_subst
+        if kind == "rei":
+            return _const(compile_re(arg.value, icase=True, newline=True, pos=arg.pos))
+        return _const(parse_subst(arg.value, compiler, arg.pos))
     if kind == "flag":
         if isinstance(arg, N.Literal) and isinstance(arg.value, int):
             n = arg.value
@@ -94,3 +103,43 @@ def _prepare(arg: N.Expr, kind: str, call: N.Call, i: int, compiler, script):
     if kind == "any":
         return compiler.expr(arg)
     raise ConfigError(f"internal: unknown parameter kind {kind}", arg.pos)
+
+
+def _prepare_igp(arg: N.Expr, where: str, compiler):
+    """Kamailio's int fparam (``fixup_var_int_12``, ``fixup_igp_*``): an int constant or
+    one PV; at run time a PV must hold an integer (else the getter gives None, as
+    ``get_int_fparam`` fails with "Could not convert PV to int")."""
+    from ..pv.spec import PVSyntaxError, scan_pv
+    if isinstance(arg, N.Literal):
+        if isinstance(arg.value, int):
+            return _const(arg.value)
+        text = arg.value
+        v = str2int(text)
+        if v is not None:
+            return _const(v)
+        if text.startswith("$"):
+            try:
+                _, end = scan_pv(text, 0)
+            except PVSyntaxError:
+                end = -1
+            if end == len(text):
+                pv = compiler.pv(text, arg.pos)
+
+                def get_pv_int(ctx):
+                    try:
+                        val = pv.get(ctx)
+                    except PVFailed:
+                        return None
+                    return val if type(val) is int else None
+
+                return get_pv_int
+        raise ConfigError(f"{where}: \"{text}\" is neither an integer nor a pseudo-variable", arg.pos)
+    g = compiler.expr(arg)
+
+    def get_dyn(ctx):  # a non-constant argument is fixed up again on every call
+        val = g(ctx)
+        if type(val) is int:
+            return val
+        return str2int(to_str(val)) if val is not None else None
+
+    return get_dyn

@@ -472,6 +472,33 @@ class SipMessage:
         b = self.body
         return len(b) if b.isascii() else len(b.encode("utf-8", "surrogateescape"))
 
+    # ------------------------------------------------------------------ in-place changes
+    def update_text(self, text: str) -> "SipMessage":
+        """Replace the message buffer and re-parse it, keeping this object (what Kamailio
+        does when a module writes into the buffer -- maxfwd's decrement -- or after
+        ``msg_apply_changes()``).  Pending lumps refer to the old text: drop them."""
+        fresh = SipMessage.parse(text, source_name=self.source_name, validate=False)
+        for slot in SipMessage.__slots__:
+            setattr(self, slot, getattr(fresh, slot))
+        return self
+
+    def patch_text(self, start: int, new: str) -> "SipMessage":
+        """Overwrite ``len(new)`` characters at ``start`` without re-parsing (a module
+        writing into Kamailio's buffer: the parsed headers keep their positions, so
+        ``$hdr()`` shows the new characters).  Parsed views are recomputed on demand."""
+        end = start + len(new)
+        if start < 0 or end > len(self.text):
+            raise ValueError("patch outside the message")
+        self.text = self.text[:start] + new + self.text[end:]
+        for i, (hs, bs, be, he) in enumerate(self.spans):
+            if bs < end and start < be:
+                h = self.headers[i]
+                self.headers[i] = Header(h.name, self.text[bs:be], h.line)
+        if self.body_start < end:
+            self.body = self.text[self.body_start:] if self.has_eoh else ""
+        self._cache.clear()
+        return self
+
     # ------------------------------------------------------------------ output
     def to_text(self, *, update_content_length: bool = False) -> str:
         """The message with CRLF line ends (header folds kept, as CRLF)."""

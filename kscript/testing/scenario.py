@@ -82,6 +82,7 @@ class Step:
     expect: dict = field(default_factory=dict)
     expect_line: int | None = None
     doc: Any = None  # the YAML mapping of the step (for expectation lines)
+    repeat: int = 1
 
     def describe(self) -> str:
         if self.name:
@@ -222,7 +223,8 @@ def _build(doc, index: int, path: str, default_name: str) -> tuple[Scenario | No
         _check_expect(exp, ["steps", i, "expect"], doc, path, errs)
         sc.steps.append(Step(index=i, kind=kind, data=data, line=line_of(doc, ["steps", i]) or 0,
                              name=st.get("name"), src=st.get("src"), expect=exp,
-                             expect_line=line_of(doc, ["steps", i, "expect"]), doc=st))
+                             expect_line=line_of(doc, ["steps", i, "expect"]), doc=st,
+                             repeat=int(st.get("repeat", 1))))
     return (sc if not errs else None), errs
 
 

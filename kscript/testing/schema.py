@@ -134,6 +134,7 @@ _step = {
         "reply": _reply,
         "advance": {"type": ["number", "string"], "description": "seconds, or 250ms / 30s / 5m / 2h / 1d"},
         "src": {"type": "string", "description": "where the message comes from: proto:ip:port"},
+        "repeat": {"type": "integer", "minimum": 1, "description": "do this step N times (each checked)"},
         "expect": {"type": "object", "additionalProperties": False, "properties": _expect_props(True)},
     },
 }
@@ -144,7 +145,13 @@ _mock = {
         {"type": "object", "additionalProperties": False, "properties": {
             "returns": {"oneOf": [{"type": "integer"}, {"type": "array", "items": {"type": "integer"}, "minItems": 1}]},
             "sets": {"type": "object", "propertyNames": {"pattern": r"^\$"}, "additionalProperties": _scalar},
-            "headers": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}}},
+            "headers": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+            "reply": {"type": "object", "additionalProperties": False, "required": ["status"],
+                      "description": "each call also sends this stateless reply (like sl_send_reply), "
+                                     "e.g. the 401/407 of a mocked auth_challenge",
+                      "properties": {"status": {"type": "integer", "minimum": 100, "maximum": 699},
+                                     "reason": {"type": "string"},
+                                     "headers": {"type": "array", "items": {"type": "string"}}}}}},
     ]
 }
 _seed_cmds = {"type": "array", "items": {"oneOf": [

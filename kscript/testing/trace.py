@@ -119,8 +119,17 @@ class RunTracer(Tracer):
     ``--trace`` and for flow expectations that check PVs).
     """
 
-    def __init__(self, snapshot: bool = False):
+    #: ``ctx.data`` key of the :class:`StepRecord` a message's processing wrote to
+    CTX_KEY = "kscript.testing.trace"
+
+    def __init__(self, snapshot: bool = False, auto_begin: bool = False):
+        """``auto_begin``: start a new record for every top-level route run of a new
+        message (API use: each ``script.process`` result gets its own record, found
+        through ``result.ctx.data[RunTracer.CTX_KEY]``); the scenario runner calls
+        :meth:`begin` per step instead."""
         self.snapshot = snapshot
+        self.auto_begin = auto_begin
+        self._last_ctx = None
         self.script = None  # set by the runner after load (for PV snapshots)
         self.step = StepRecord()
         self._stack: list[str] = []
@@ -147,6 +156,14 @@ class RunTracer(Tracer):
             self._cfgt_action(ctx, self._stack[-1], _action_type(node))
 
     def on_route_enter(self, ctx, kind, name) -> None:
+        if ctx is not self._last_ctx:
+            self._last_ctx = ctx
+            if self.auto_begin and not self._stack:
+                self.begin()
+            try:
+                ctx.data.setdefault(self.CTX_KEY, self.step)
+            except AttributeError:
+                pass
         label = route_label(kind, name)
         self._stack.append(label)
         self.step.routes.append(("enter", label, None, None))
