@@ -144,11 +144,35 @@ class RealKamailio:
 
 
 # ---------------------------------------------------------------- scenario check
-_CHECKABLE = {"reply", "replies", "forward", "forwards", "sent", "flow", "routes"}
+_CHECKABLE = {"reply", "replies", "forward", "forwards", "sent", "flow", "routes", "log"}
+_REDIS_CHECKS = {"redis", "redis_ttl"}
 
 
-def verify_scenario(sc, port: int = 5060) -> list[str]:
-    """Play ``sc``'s send steps against real Kamailio; return problems (empty = agrees)."""
+class _RedisStub:
+    """What the expectation checks need from a script: ``config`` and ``redis(name)``."""
+
+    def __init__(self, cfg, defines, url):
+        import redis as redis_py
+        from kscript.check import check_file
+        self.config = check_file(cfg, defines).config
+        from kscript import nodes as N
+        db = 0
+        for item in self.config.items:  # db_redis configs: use the db of the DB URL
+            if isinstance(item, N.ModParam) and item.param == "db_url" and str(item.value).startswith("redis://"):
+                db = int(str(item.value).rsplit("/", 1)[1] or 0)
+        self.client = redis_py.Redis.from_url(url.rsplit("/", 1)[0] + f"/{db}")
+        self.mocks = {}
+
+    def redis(self, name):
+        return self.client
+
+
+def verify_scenario(sc, port: int = 5060, redis_url: str | None = None) -> list[str]:
+    """Play ``sc``'s send steps against real Kamailio; return problems (empty = agrees).
+
+    With ``redis_url`` (a throwaway Redis: it is flushed), ``redis.seed`` is applied and
+    ``redis``/``redis_ttl`` expectations are checked too (the cfg must read its ndb_redis
+    server from a define the caller points there)."""
     from kscript.testing.expectations import StepView, evaluate
     from kscript.testing.runner import Runner, _PlayState
     from kscript.runtime.context import Sent, Socket
@@ -156,12 +180,34 @@ def verify_scenario(sc, port: int = 5060) -> list[str]:
     if sc.mocks or any(st.kind != "send" for st in sc.steps):
         return ["not checkable against real Kamailio (mocks, reply or advance steps)"]
     problems = []
-    k = RealKamailio(sc.config, sc.defines, port=port, cfgt=True)
+    stub = None
+    checkable = set(_CHECKABLE)
+    if redis_url:
+        stub = _RedisStub(sc.config, sc.defines, redis_url)
+        stub.client.flushdb()
+        seed = sc.redis_seed or []
+        for cmd in (seed if isinstance(seed, list) else [c for v in seed.values() for c in v]):
+            import shlex
+            stub.client.execute_command(*(shlex.split(cmd) if isinstance(cmd, str) else cmd))
+        checkable |= _REDIS_CHECKS
+    k = RealKamailio(sc.config, sc.defines + list(EXTRA_DEFINES), port=port, cfgt=True)
+    # every message really comes from 127.0.0.1:<ua port>: rewrite the scenario's source
+    # addresses in expectations and seeds (two sources become one: such steps may differ)
+    subst = []
+    for src in {sc.src, *(st.src for st in sc.steps if st.src)}:
+        from kscript.sip.builder import parse_src
+        _p, host, sport = parse_src(src)
+        subst += [(f"{host}:{sport}", f"127.0.0.1:{k.ua_port}"), (host, "127.0.0.1")]
     k.start()
+    if stub is not None:  # after the start-up probe (which the cfg counted too)
+        stub.client.flushdb()
+        for cmd in _subst(sc.redis_seed or [], subst):
+            import shlex
+            stub.client.execute_command(*(shlex.split(cmd) if isinstance(cmd, str) else cmd))
     try:
         runner = Runner()
         state = _PlayState()
-        for st in sc.steps:
+        for st in [st for st in sc.steps for _ in range(st.repeat)]:
             text, _src = runner._build_request(sc, st, state)
             # the real UA socket is the source: rewrite the top Via's sent-by accordingly
             text = _retarget(text, k.ua_port, st.index, sc)
@@ -172,19 +218,75 @@ def verify_scenario(sc, port: int = 5060) -> list[str]:
                 kind = "reply" if data.startswith("SIP/2.0 ") else "request"
                 sent.append(Sent(kind, Socket("udp", host, p), data))
             flow = _cfgt_flow(k.cfgt_dir, text)
+            for s_ in sent:
+                if s_.kind == "reply":
+                    for hn in ("www-authenticate", "proxy-authenticate"):
+                        if s_.header(hn):
+                            state.last_challenge = (hn, s_.header(hn))
             # cfgt reports every route entered as a start| entry (plus re-starts of a parent)
             routes = [n.split("|", 1)[1] for n in flow if n.startswith("start|")]
-            view = StepView(sent=sent, flow=[(n, None) for n in flow], routes=routes)
-            exp = {k_: v for k_, v in st.expect.items() if k_ in _CHECKABLE}
-            neg = {k_: v for k_, v in (st.expect.get("not") or {}).items() if k_ in _CHECKABLE}
+            view = StepView(sent=sent, flow=[(n, None) for n in flow], routes=routes, script=stub,
+                            log=_new_log(k))
+            exp = {k_: v for k_, v in _subst(st.expect, subst).items() if k_ in checkable}
+            neg = {k_: v for k_, v in (_subst(st.expect, subst).get("not") or {}).items() if k_ in checkable}
             if neg:
                 exp["not"] = neg
+            ttl = exp.pop("redis_ttl", None)  # real time passes: allow one second
+            for key, want in (ttl or {}).items():
+                got = stub.client.ttl(key)
+                if abs(got - want) > 1 or (want < 0 and got != want):
+                    problems.append(f"step {st.index + 1}: redis_ttl: TTL of {key} is {got}, expected {want}")
             for f in evaluate(exp, view):
                 problems.append(f"step {st.index + 1}: {f}")
     finally:
         k.stop()
         k.cleanup()
     return problems
+
+
+def _subst(v, pairs):
+    import re
+    if isinstance(v, str):
+        for a, b in pairs:
+            v = v.replace(a, b).replace(re.escape(a), re.escape(b))
+        return v
+    if isinstance(v, dict):
+        return {_subst(k, pairs): _subst(x, pairs) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_subst(x, pairs) for x in v]
+    return v
+
+
+EXTRA_DEFINES: list[str] = []  # e.g. REDIS_SERVER pointing at a throwaway Redis
+
+
+def _new_log(k) -> list:
+    """Script log lines (xlog) Kamailio wrote since the last call, as LogRecords."""
+    import re
+    from kscript.runtime.context import LogRecord
+    path = os.path.join(k.dir, "kamailio.log")
+    with open(path, "rb") as f:
+        f.seek(getattr(k, "_log_pos", 0))
+        data = f.read().decode("utf-8", "replace")
+        k._log_pos = f.tell()
+    out = []
+    for line in data.splitlines():
+        m = re.search(r"\b(ALERT|BUG|CRITICAL|ERROR|WARNING|NOTICE|INFO|DEBUG): <script>: (.*)$", line)
+        if m:
+            lvl = {"ERROR": "ERR", "WARNING": "WARN", "DEBUG": "DBG", "CRITICAL": "CRIT"}.get(m.group(1), m.group(1))
+            out.append(LogRecord(lvl, m.group(2)))
+    return out
+
+
+def _retarget_via(text: str, ua_port: int) -> str:
+    """Point the top Via at the real UA socket (so replies come back to it)."""
+    head, sep, rest = text.partition("\r\nVia: ")
+    if not sep:
+        return text
+    via, sep2, tail = rest.partition("\r\n")
+    proto, _, params = via.partition(" ")
+    params = params.split(";", 1)
+    return f"{head}\r\nVia: {proto} 127.0.0.1:{ua_port};{params[1] if len(params) > 1 else 'rport'}{sep2}{tail}"
 
 
 def _retarget(text: str, ua_port: int, index: int, sc) -> str:
@@ -220,10 +322,23 @@ def main(argv: list[str]) -> int:
     if not available():
         print("kamailio is not installed")
         return 2
+    redis_url = None
+    if argv and argv[0].startswith("--redis="):
+        # --redis=PORT: start a throwaway redis-server there and point REDIS_SERVER at it
+        rport = int(argv.pop(0).split("=", 1)[1])
+        subprocess.run(["redis-server", "--port", str(rport), "--bind", "127.0.0.1", "--save", "",
+                        "--daemonize", "yes"], check=True)
+        for _ in range(50):  # wait until it answers
+            if subprocess.run(["redis-cli", "-p", str(rport), "ping"], capture_output=True).stdout.strip() == b"PONG":
+                break
+            time.sleep(0.1)
+        redis_url = f"redis://127.0.0.1:{rport}/0"
+        EXTRA_DEFINES.append(f'REDIS_SERVER="name=limits;addr=127.0.0.1;port={rport};db=0"')
+        EXTRA_DEFINES.append(f'DBURL="redis://127.0.0.1:{rport}/1"')
     bad = 0
     for path in find_scenarios(argv):
         for sc in load_file(path):
-            problems = verify_scenario(sc)
+            problems = verify_scenario(sc, redis_url=redis_url)
             if problems and problems[0].startswith("not checkable"):
                 print(f"SKIP  {sc.id}: {problems[0]}")
                 continue
@@ -231,6 +346,8 @@ def main(argv: list[str]) -> int:
             for p in problems:
                 print(f"      {p}")
             bad += bool(problems)
+    if redis_url:
+        subprocess.run(["redis-cli", "-p", str(rport), "shutdown", "nosave"], capture_output=True)
     return 1 if bad else 0
 
 

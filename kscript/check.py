@@ -1,16 +1,33 @@
-"""``kscript check``: preprocess, parse and check a configuration.
+"""``kscript check``: preprocess, parse and check a configuration as ``kamailio -c`` does.
 
 The entry point the CLI, the runner and the tests share. Never raises for a bad
-config: every problem is in the returned :class:`CheckReport`.
+config: every problem is in the returned :class:`CheckReport`, errors in the
+order Kamailio prints them (its first error is ``report.errors[0]``).
+
+Pipeline: :class:`~kscript.preprocessor.Preprocessor` (defines, conditionals,
+includes) -> :func:`~kscript.lexer.tokenize` -> :mod:`kscript.parser` with the
+:class:`~kscript.checker.Checker` as hooks (module loading, modparams,
+functions, PVs, types: Kamailio's parse-time actions, run at the same moments)
+-> preprocessor events (missing include, stray ``#!endif``...) merged in at the
+place the lexer meets them.
+
+Known, documented differences with ``kamailio -c``:
+
+* ``listen=`` addresses are not resolved (kamailio fails when a name or
+  interface does not resolve on the machine; kscript accepts what parses);
+* module ``mod_init``/fixups do not run in ``kamailio -c`` either; kscript
+  additionally warns about routes called but not defined (a start-up error of
+  the real ``kamailio``, not of ``-c``) and about functions it cannot run yet.
 """
 
 from __future__ import annotations
 
 import os
+from bisect import bisect_left
 from dataclasses import dataclass, field
 
 from . import nodes as N
-from .errors import KscriptError
+from .errors import KscriptError, Position
 from .source import SourceMap
 
 
@@ -50,18 +67,39 @@ class CheckReport:
             "file": self.file,
             "ok": self.ok,
             "defines": self.defines,
-            "errors": [e.to_dict() for e in self.errors],
+            "errors": [_error_dict(e) for e in self.errors],
             "warnings": [w.to_dict() for w in self.warnings],
             **self.summary(),
         }
 
 
+def _error_dict(e: KscriptError) -> dict:
+    d = e.to_dict()
+    kl = getattr(e, "kamailio_line", None)
+    if kl is not None and e.pos is not None and kl != e.pos.line:
+        d["kamailio_line"] = kl  # the line kamailio -c prints for it (see kscript.source)
+    return d
+
+
+class _StrayChar:
+    """A warning for a character Kamailio's lexer skips (flex default rule)."""
+
+    kind = "warning"
+
+    def __init__(self, ch: str, pos: Position | None):
+        self.message = f"character {ch!r} ignored (Kamailio's lexer skips it silently)"
+        self.pos = pos
+
+    def to_dict(self) -> dict:
+        d = {"kind": "warning", "message": self.message}
+        if self.pos:
+            d.update(file=self.pos.file, line=self.pos.line, column=self.pos.column)
+        return d
+
+
 def check_file(path: str | os.PathLike, defines: list[str] | tuple[str, ...] = (), *,
                emulated: set[tuple[str, str]] | None = None) -> CheckReport:
     """Check ``path`` as ``kamailio -c -f path -A d...`` would (plus kscript's warnings)."""
-    from .catalogue import load as load_catalogue
-    from .checker import CheckContext, check_config
-    from .parser import parse_source
     from .preprocessor import Preprocessor
 
     report = CheckReport(str(path), list(defines))
@@ -70,15 +108,113 @@ def check_file(path: str | os.PathLike, defines: list[str] | tuple[str, ...] = (
         for d in defines:
             pp.define_cli(d)
         smap = pp.run(path)
-        report.smap = smap
-        report.defines_map = pp.defines
-        cfg = parse_source(smap)
-        report.config = cfg
     except KscriptError as e:
         report.errors.append(e)
         return report
-    ctx = CheckContext(load_catalogue(), smap=smap, emulated=emulated)
-    check_config(cfg, ctx)
-    report.errors.extend(ctx.errors)
-    report.warnings.extend(ctx.warnings)
+    report.smap = smap
+    report.defines_map = pp.defines
+    _check_smap(report, smap, emulated)
     return report
+
+
+def check_text(text: str, name: str = "<config>", defines: list[str] | tuple[str, ...] = (), *,
+               base_dir: str = ".", emulated: set[tuple[str, str]] | None = None) -> CheckReport:
+    """:func:`check_file` for a configuration held in a string."""
+    from .preprocessor import Preprocessor
+
+    report = CheckReport(name, list(defines))
+    pp = Preprocessor()
+    try:
+        for d in defines:
+            pp.define_cli(d)
+        smap = pp.run_text(text, name, base_dir)
+    except KscriptError as e:
+        report.errors.append(e)
+        return report
+    report.smap = smap
+    report.defines_map = pp.defines
+    _check_smap(report, smap, emulated)
+    return report
+
+
+def _ifdef_count_check(smap: SourceMap, events: list, parser, fatal, lex) -> None:
+    """Kamailio's #!if[n]def/#!endif count, as far as its lexer read: negative -> the first
+    stray #!endif (a warning where it is) fails the check; positive at the end of the file ->
+    an unbalanced #!ifdef. Not checked when Kamailio exits on a fatal lexer error."""
+    if fatal is not None and getattr(fatal, "exits", True):
+        return
+    stop_line = None
+    if fatal is not None:
+        stop_line = fatal.out_line
+    elif parser.diags:
+        last = max(parser.diags, key=lambda d: d.key)
+        t = last.key[0]
+        if last.error.message.startswith("syntax error") or last.error.message.startswith("Can't get from cache"):
+            k = int(t + 0.5) if t != int(t) else int(t)
+            stop_line = lex.tokens[k].line if 0 <= k < len(lex.tokens) else None
+    level = 0
+    for out_line, delta in getattr(smap, "ifdef_deltas", ()):
+        if stop_line is not None and out_line >= stop_line:
+            break
+        level += delta
+    if level < 0:
+        for ev in events:
+            if getattr(ev, "stray_endif", False) and (stop_line is None or ev.out_line < stop_line):
+                ev.warning = False
+                ev.error.kind = "error"
+                ev.error.message = ("#!endif without #!ifdef (the #!ifdef/#!endif count ends "
+                                    f"{level}: Kamailio refuses the config)")
+                break
+    elif level > 0 and stop_line is None and getattr(smap, "open_ifdef", None) is not None:
+        events.append(smap.open_ifdef)
+
+
+def _check_smap(report: CheckReport, smap: SourceMap, emulated) -> None:
+    from .catalogue import load as load_catalogue
+    from .checker import Checker
+    from .lexer import tokenize
+    from .parser import Diag, parse_tokens
+
+    lex = tokenize(smap.text)
+    checker = Checker(load_catalogue(), smap, emulated)
+    fatal = next((ev for ev in smap.events if ev.fatal), None)
+    if fatal is not None:
+        # the text stops at the fatal directive: the parser's end of input is not a syntax error
+        checker.fatal_at_end = lambda parser, tok: None  # type: ignore[attr-defined]
+    try:
+        value, parser = parse_tokens(smap, lex, checker)
+    except RecursionError:  # pragma: no cover - pathological nesting
+        e = KscriptError("configuration nested too deeply to be checked")
+        report.errors.append(e)
+        return
+    diags: list = list(parser.diags)
+    # preprocessor events, at the place Kamailio's lexer meets them
+    lines = [t.line for t in lex.tokens]
+    ntok = len(lines)
+    events = list(smap.events)
+    _ifdef_count_check(smap, events, parser, fatal, lex)
+    for ev in events:
+        if ev.at_end:
+            t = ntok - 0.75
+        else:
+            t = bisect_left(lines, ev.out_line) - 0.5
+        ev.error.kamailio_line = ev.kamailio_line  # type: ignore[attr-defined]
+        if ev.warning:
+            report.warnings.append(ev.error)
+            continue
+        diags.append(Diag(ev.error, (t, -1 if ev.fatal else 0), ev.kamailio_line))
+    diags.sort(key=lambda d: d.key)
+    for d in diags:
+        if d.kamailio_line is not None:
+            d.error.kamailio_line = d.kamailio_line  # type: ignore[attr-defined]
+        report.errors.append(d.error)
+    if fatal is not None:
+        # nothing after a fatal preprocessor error is read by Kamailio
+        cut = next(i for i, e in enumerate(report.errors) if e is fatal.error)
+        del report.errors[cut + 1:]
+    if not report.errors:
+        report.config = value
+    for line, col, ch in lex.stray:
+        report.warnings.append(_StrayChar(ch, smap.position(line, col)))
+    checker.finish()
+    report.warnings.extend(checker.warnings)

@@ -944,7 +944,7 @@ def _lex_attr(text: str, i: int, line: int, lstart: int, toks: list) -> int:
             toks.append(Tok("RBRACK", "]", line, col, line, col, "]"))
         elif c == "*":
             toks.append(Tok("STAR", "*", line, col, line, col, "*"))
-        elif c.isdigit():
+        elif "0" <= c <= "9":
             m = _DEC.match(text, i)
             w = m.group(0)
             toks.append(Tok("NUMBER", _c_int(int(w)), line, col, line, col + len(w) - 1, w))
@@ -977,7 +977,7 @@ def _lex_select(text: str, i: int, line: int, lstart: int, toks: list) -> int:
             toks.append(Tok("LBRACK", "[", line, col, line, col, "["))
         elif c == "]":
             toks.append(Tok("RBRACK", "]", line, col, line, col, "]"))
-        elif c.isdigit():
+        elif "0" <= c <= "9":
             m = _WORD.match(text, i)
             w = m.group(0)
             v = number_value(w)

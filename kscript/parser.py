@@ -258,6 +258,7 @@ class Parser:
         self.depth = 0  # { } nesting at the current token (for the route type of a block)
         self.module_call_depth = 0
         self.pending_route_tok: Tok | None = None
+        self.cur = 0  # index of the lookahead token
         self._pos_cache: dict = {}
         t = get_tables()
         self.act = t["_act"]
@@ -308,6 +309,7 @@ class Parser:
         k = 0
         try:
             while True:
+                self.cur = k
                 tok = toks[k] if k < ntoks else end_tok
                 ttype = tok.type
                 si = symidx.get(ttype)
@@ -504,14 +506,16 @@ class Parser:
     def make_prefix(self, op: _Op, operand: Val) -> Val:
         t = op.tok.type
         pos = self.pos(op.tok)
+        # Kamailio gives a unary expression the position of its operand (mk_rve1)
         if t == "INTCAST" or t == "STRCAST":
             node = N.Cast(pos, "int" if t == "INTCAST" else "str", operand.node)
-            return Val(node, op.first, operand.last, "int" if t == "INTCAST" else "str", operand.bad, pos)
+            return Val(node, op.first, operand.last, "int" if t == "INTCAST" else "str", operand.bad,
+                       operand.pos)
         if t == "DEFINED":
             node = N.Defined(pos, operand.node)
         else:
             node = N.Unary(pos, _PREFIX_OP[t], operand.node)
-        v = Val(node, op.first, operand.last, "int", operand.bad, pos)
+        v = Val(node, op.first, operand.last, "int", operand.bad, operand.pos)
         if self.hooks is not None and not operand.bad:
             self.hooks.check_unary(self, v, op.tok, operand)
         return v
@@ -590,12 +594,7 @@ class Parser:
         return N.CoreParam(self.pos(c[0]), f"kemi.{c[2].text}", c[4].value, eq_pos=self.pos(c[3]))
 
     def r_alias_param(self, c):
-        out = []
-        for sock in c[2]:
-            out.append(N.Listen(self.pos(c[0]), "alias", sock))
-        if self.hooks is not None:
-            self.hooks.shm_statement(self, None)
-        return out
+        return [N.Listen(self.pos(c[0]), "alias", sock) for sock in c[2]]
 
     def r_listen_param(self, c):
         adv, name, virtual = c[3]
@@ -682,10 +681,10 @@ class Parser:
         return c[0]
 
     def r_ipv4(self, c):
-        return ".".join(t.text for t in c[::2])
+        return _txt(".".join(t.text for t in c[::2]), c[0])
 
     def r_ipv6(self, c):
-        return c[0].value if len(c) == 1 else "[" + c[1].value + "]"
+        return _txt(c[0].value if len(c) == 1 else "[" + c[1].value + "]", c[0])
 
     def r_ipnet(self, c):
         right = c[2].text if isinstance(c[2], Tok) else c[2]
@@ -695,19 +694,19 @@ class Parser:
         return ("ip", c[0], None, c)
 
     def r_host(self, c):
-        return c[0].value
+        return _txt(c[0].value, c[0])
 
     def r_host_more(self, c):
-        return c[0] + c[1].text + c[2].value
+        return _txt(c[0] + c[1].text + c[2].value, c[0])
 
     def r_host_if_id(self, c):
-        return c[0].text
+        return _txt(c[0].text, c[0])
 
     def r_host_or_if(self, c):
         return c[0]
 
     def r_host_or_if_more(self, c):
-        return c[0] + c[1].text + c[2]
+        return _txt(c[0] + c[1].text + c[2], c[0])
 
     # flags
     def r_flags_decl(self, c):
@@ -766,8 +765,6 @@ class Parser:
         return N.CfgEngine(self.pos(c[0]), c[-1].value)
 
     def r_preprocess_stm(self, c):
-        if self.hooks is not None:
-            self.hooks.shm_statement(self, None)
         return None
 
     # routes
@@ -927,11 +924,9 @@ class Parser:
 
     @property
     def vstack_last_idx(self) -> int:
-        # the index of the token most recently shifted (the select's last token)
-        for x in reversed(self.vstack):
-            if isinstance(x, Tok):
-                return x.idx
-        return 0
+        """Index of the token most recently shifted: reductions happen when the next token
+        (index ``cur``) is the lookahead."""
+        return self.cur - 1
 
     def r_select_params(self, c):
         if len(c) == 1:
@@ -959,9 +954,7 @@ class Parser:
         p = self.pos(c[0])
         name = c[1]
         text = f"$avp({name})" if index is None else f"$(avp({name})[{index}])"
-        ref = N.PVRef(p, text)
-        ref._kscript_tokens = (c[0].idx, self.vstack_last_idx) if False else None  # noqa: B018
-        return ref
+        return N.PVRef(p, text)
 
     def r_attr_id(self, c):
         return self._attr(c, None)
@@ -1049,15 +1042,14 @@ class Parser:
                 right = N.Name(self.pos(x), x.text.lower() if x.type != "STAR" else "*")
             last = x.idx
         elif isinstance(x, tuple):  # ipnet
-            kind, ip, mask, toks = x
+            kind, ip, mask, _toks = x
             text = ip if kind == "ip" else f"{ip}/{mask}"
-            first_tok = _first_tok(toks)
-            right = N.IPLiteral(self.pos(first_tok) if first_tok else pos, text, net=(kind == "net"))
+            right = N.IPLiteral(self._txt_pos(ip), text, net=(kind == "net"))
             last = self.vstack_last_idx
             if self.hooks is not None:
                 self.hooks.ipnet(self, x, right)
         else:  # host name
-            right = N.Name(pos, x)
+            right = N.Name(self._txt_pos(x), str(x))
             last = self.vstack_last_idx
         node = N.Binary(pos, _BIN_OP[optok.type], N.Name(pos, kw), right)
         return _Unary([], Val(node, kwtok.idx, last, "int", False, pos))
@@ -1072,7 +1064,13 @@ class Parser:
     def r_equalop(self, c):
         return c[0]
 
-    r_cmpop = r_strop = r_uri_type = r_eint_op = r_eip_op = r_equalop
+    r_cmpop = r_strop = r_uri_type = r_eint_op = r_equalop
+
+    def r_eip_op(self, c):
+        tok = c[0]
+        if tok.type in ("SNDIP", "TOIP") and self.hooks is not None:
+            self.hooks.onsend_keyword(self, tok)
+        return tok
 
     def r_rval_int(self, c):
         return c[0]
@@ -1227,28 +1225,22 @@ class Parser:
         return v
 
     def r_fwd_args(self, c):
-        out = []
-        for x in c:
-            if isinstance(x, Tok) and x.type == "COMMA":
-                continue
-            if isinstance(x, tuple):
-                kind, ip, _m, toks = x
-                out.append(N.IPLiteral(self.pos(_first_tok(toks)), ip))
-            elif isinstance(x, str):
-                out.append(N.Name(self.pos(c[0]) if isinstance(c[0], Tok) else Position("<config>", 1, 1), x))
-            else:
-                out.append(self._arg(x))
-        return out
+        return [x for x in c if not (isinstance(x, Tok) and x.type == "COMMA")] and \
+            [self._arg(x) for x in c if not (isinstance(x, Tok) and x.type == "COMMA")]
 
-    def r_fwd_dst(self, c):
-        x = c[0]
-        if isinstance(x, Tok):
-            return N.Literal(self.pos(x), x.value)
-        if isinstance(x, str) and "." in x and all(p.isdigit() for p in x.split(".")):
-            return ("ip", x, None, [])
-        if isinstance(x, str) and (":" in x):
-            return ("ip", x, None, [])
-        return x
+    def _txt_pos(self, x) -> Position:
+        tok = getattr(x, "tok", None)
+        return self.pos(tok) if tok is not None else Position(self.smap.origins[0].file if self.smap.origins
+                                                              else "<config>", 1, 1)
+
+    def r_fwd_host(self, c):
+        return N.Name(self._txt_pos(c[0]), str(c[0]))
+
+    def r_fwd_str(self, c):
+        return N.Literal(self.pos(c[0]), c[0].value)
+
+    def r_fwd_ip(self, c):
+        return N.IPLiteral(self._txt_pos(c[0]), str(c[0]))
 
     def r_cmd_route(self, c):
         kw = c[0]
@@ -1286,6 +1278,18 @@ class Parser:
             return [c[0]]
         c[0].append(c[2])
         return c[0]
+
+
+class Txt(str):
+    """Text of a host name / IP address / listen id, remembering its first token."""
+
+    tok: Tok | None = None
+
+
+def _txt(text: str, tok) -> Txt:
+    t = Txt(text)
+    t.tok = tok if isinstance(tok, Tok) else getattr(tok, "tok", None)
+    return t
 
 
 def _default_cb(children):

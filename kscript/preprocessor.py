@@ -1,11 +1,39 @@
 """Kamailio 5.6 preprocessor: ``#!define`` & co., conditionals, includes, ``#!subst``.
 
-Kamailio does this inside its flex lexer; kscript does it as a pass over the
-text that keeps lexical state across lines (block comments and strings may span
-lines, and directives inside them are not directives), expands defines only in
-identifier tokens of code (never inside strings, comments or PV tokens), applies
-``#!subst`` rules to string literals and PV tokens, and records where every
-output line came from (:class:`~kscript.source.SourceMap`).
+Kamailio does this inside its flex lexer (core/cfg.lex@5.6.3, core/ppcfg.c);
+kscript does it as a line-oriented pass that keeps the lexer's state across
+lines (strings and ``/* */`` comments may span lines; a ``#!`` line inside them
+is not a directive) and produces the text :mod:`kscript.lexer` reads, plus a
+:class:`~kscript.source.SourceMap` telling where each output line came from.
+
+What it reproduces:
+
+* directives at the start of a line (after blanks), ``#!`` or ``!!`` prefix:
+  ``define/def``, ``trydef/trydefine``, ``redefine/redef`` (value = the rest of
+  the line, raw -- a trailing comment is part of it --, ``\\``-newline joins
+  lines), ``ifdef``/``ifndef`` (nested, 512 deep), ``else`` and ``endif``
+  (only blanks may follow, else the line is a comment; a second ``#!else``
+  toggles again, as in Kamailio), ``defenv[s]``/``trydefenv[s]``,
+  ``include_file``/``import_file`` (with or without ``#!``; name in double
+  quotes; tried as given -- relative to the directory of the main file, which is
+  where ``kamailio`` runs from in a deployment -- then relative to the
+  including file; ``import_file`` of a missing file is skipped; 10 levels);
+  ``subst``/``substdef``/``substdefs`` are registered here and left in the text
+  for the grammar (cfg.y parses them as statements);
+* define expansion exactly where flex does it: an identifier token in the
+  INITIAL state that is not a keyword; the value is pushed back and re-read, so
+  a comment in a value swallows the rest of the line, nested defines expand
+  and a value may even open a string; never inside strings, comments, PVs,
+  selects (``@a.b``), AVP names (``%a``) or ``event_route[...]`` names;
+* ``#!subst`` rules on string literals, PV tokens and include names;
+* ``MOD_<name>`` defined after a ``loadmodule`` line, ``KAMAILIO_5``,
+  ``KAMAILIO_5_6``, ``KAMAILIO_5_6_3`` predefined, ``-A NAME[=VALUE]``.
+
+Problems are not raised: they are :class:`PPEvent` entries of the source map,
+at the place Kamailio meets them, because Kamailio reports what it found
+before them (a missing ``include_file`` is fatal when the lexer reaches it,
+after the errors of the lines above; a stray ``#!endif`` is only noted and the
+parse goes on). A fatal event ends the output there.
 """
 
 from __future__ import annotations
@@ -16,28 +44,37 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import Position, PreprocessorError
+from .lexer import KEYWORDS
 from .source import LineOrigin, SourceMap
 
 PREDEFINED = ("KAMAILIO_5", "KAMAILIO_5_6", "KAMAILIO_5_6_3")
 MAX_INCLUDE_DEPTH = 10
 MAX_IFDEF_DEPTH = 512
-MAX_EXPANSION_DEPTH = 32
+MAX_EXPANSIONS_PER_LINE = 1000
+MAX_INCLUDE_FNAME = 128
 
-# Directive names known to 5.6.3's lexer; any other ``#!word`` is a comment line.
 _DIRECTIVE_RE = re.compile(
     r"[ \t\r\b]*(?:#!|!!)(?P<name>substdefs|substdef|subst|trydefenvs|trydefenv|defenvs|defenv|"
     r"trydefine|trydef|redefine|redef|define|def|ifndef|ifdef|else|endif|include_file|import_file)"
     r"(?P<rest>.*)$",
     re.S,
 )
-_INCLUDE_RE = re.compile(r"[ \t\r]*(?P<kw>include_file|import_file)(?P<rest>.*)$", re.S)
+_INCLUDE_RE = re.compile(r"[ \t\r\b]*(?P<kw>include_file|import_file)(?P<rest>.*)$", re.S)
 _ID_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_LOADMODULE_RE = re.compile(r"\s*loadmodule\s+\"([^\"]+)\"")
+_WORD_RE = re.compile(r"[A-Za-z0-9_]+")
+_LOADMODULE_RE = re.compile(r"[ \t]*loadmodulex?[ \t]+\"([^\"]+)\"")
+_HEX4 = r"[0-9a-fA-F]{1,4}"
+_IPV6_RE = re.compile(
+    rf"(?:{_HEX4}:){{7}}{_HEX4}|(?:{_HEX4}:){{1,7}}(?::{_HEX4}){{1,7}}|:(?::{_HEX4}){{1,7}}"
+    rf"|(?:{_HEX4}:){{1,7}}:|::")
+# characters after which scanning may need to do something; runs of anything else are copied
+_INTERESTING = re.compile(r"[A-Za-z0-9_\"'#/$@%]")
+_DEFINE_DIRECTIVES = ("define", "def", "trydef", "trydefine", "redef", "redefine")
 
 
 @dataclass
 class Subst:
-    """A ``#!subst`` rule: regex applied to string literals and PV tokens."""
+    """A ``#!subst`` rule: regex applied to string literals, PV tokens and include names."""
 
     pattern: re.Pattern
     repl: str
@@ -48,17 +85,37 @@ class Subst:
 
 
 @dataclass
+class PPEvent:
+    """Something the preprocessor found at output line ``out_line`` (1-based; the line the
+    directive occupies in the output). ``fatal``: Kamailio stops there; ``warning``: only
+    noted. ``kamailio_line``: the line Kamailio prints for it."""
+
+    error: PreprocessorError
+    out_line: int
+    fatal: bool = False
+    warning: bool = False
+    kamailio_line: int | None = None
+    at_end: bool = False  # reported when the input is exhausted (unbalanced #!ifdef)
+    stray_endif: bool = False
+    exits: bool = False  # a fatal error after which Kamailio exits at once
+
+
+@dataclass
 class _LexState:
     comment_depth: int = 0  # nested /* */ depth
     string: str | None = None  # '"' or "'" while inside a multi-line string
+    evrt: bool = False  # inside event_route[ ... ] (flex EVRTNAME state)
 
 
 @dataclass
 class _IfFrame:
     active: bool  # the branch being read is taken
     parent_active: bool
-    seen_else: bool
     pos: Position
+
+
+class _Fatal(Exception):
+    pass
 
 
 @dataclass
@@ -77,62 +134,89 @@ class Preprocessor:
         self._files: dict[str, list[str]] = {}
         self._if_stack: list[_IfFrame] = []
         self._lex = _LexState()
+        self._events: list[PPEvent] = []
+        self._kshift = 0  # current Kamailio line offset of the file being read
+        self._main_dir = "."
+        self._level_deltas: list[tuple[int, int]] = []  # (output line, +1 #!if[n]def / -1 #!endif)
         self.loaded_modules: list[str] = []
 
     # ------------------------------------------------------------------ API
     def define_cli(self, spec: str) -> None:
-        """Apply a ``-A NAME[=VALUE]`` command-line define."""
+        """Apply a ``-A NAME[=VALUE]`` command-line define (kamailio's ``-A``)."""
         name, sep, value = spec.partition("=")
-        name = name.strip()
         if not _ID_RE.fullmatch(name):
             raise PreprocessorError(f"invalid define name '{name}' in -A {spec}")
         self.defines[name] = value if sep else None
 
     def run(self, path: str | os.PathLike, display_name: str | None = None) -> SourceMap:
+        """Preprocess the file at ``path``. Raises :class:`PreprocessorError` only when the
+        file itself cannot be read; every other problem is an event of the source map."""
         path = Path(path)
         name = display_name or str(path)
         try:
             data = path.read_bytes()
         except OSError as e:
             raise PreprocessorError(f"cannot read config file {path}: {e.strerror}") from None
-        self._process_text(_decode(data), name, str(path.parent), depth=0)
-        if self._if_stack:
-            frame = self._if_stack[-1]
-            raise PreprocessorError("#!ifdef/#!ifndef without matching #!endif", frame.pos,
-                                    source_line=self._line_of(frame.pos))
-        return SourceMap("\n".join(self._out_lines) + "\n", self._origins, self._files)
+        self._main_dir = str(path.parent)
+        return self._run(_decode(data), name, str(path.parent))
 
     def run_text(self, text: str, name: str = "<config>", base_dir: str = ".") -> SourceMap:
-        self._process_text(text, name, base_dir, depth=0)
-        if self._if_stack:
-            frame = self._if_stack[-1]
-            raise PreprocessorError("#!ifdef/#!ifndef without matching #!endif", frame.pos,
-                                    source_line=self._line_of(frame.pos))
-        return SourceMap("\n".join(self._out_lines) + "\n", self._origins, self._files)
+        self._main_dir = base_dir
+        return self._run(text, name, base_dir)
 
     # ------------------------------------------------------------ internals
+    def _run(self, text: str, name: str, base_dir: str) -> SourceMap:
+        try:
+            self._process_text(text, name, base_dir, depth=0)
+        except _Fatal:
+            pass
+        smap = SourceMap("\n".join(self._out_lines) + "\n", self._origins, self._files)
+        smap.events = self._events
+        # Kamailio counts #!if[n]def (+1) and #!endif (-1) and fails when the count is not 0 where
+        # it stopped reading; kscript.check decides with these (where the parse stopped matters)
+        smap.ifdef_deltas = self._level_deltas  # type: ignore[attr-defined]
+        if self._if_stack:
+            frame = self._if_stack[-1]
+            smap.open_ifdef = PPEvent(PreprocessorError(  # type: ignore[attr-defined]
+                "#!ifdef/#!ifndef without a matching #!endif" +
+                ("" if frame.active else " (the rest of the file is skipped)"),
+                frame.pos, source_line=self._line_of(frame.pos)), len(self._out_lines), at_end=True)
+        else:
+            smap.open_ifdef = None  # type: ignore[attr-defined]
+        return smap
+
     def _line_of(self, pos: Position) -> str | None:
         lines = self._files.get(pos.file)
         if lines and 1 <= pos.line <= len(lines):
             return lines[pos.line - 1]
         return None
 
-    def _err(self, msg: str, file: str, line: int, col: int = 1) -> PreprocessorError:
+    def _event(self, msg: str, file: str, line: int, col: int = 1, *, fatal: bool = False,
+               warning: bool = False, kline: int | None = None, exits: bool = True) -> None:
         pos = Position(file, line, col)
-        return PreprocessorError(msg, pos, source_line=self._line_of(pos))
+        err = PreprocessorError(msg, pos, source_line=self._line_of(pos))
+        if warning:
+            err.kind = "warning"  # type: ignore[misc]  # instance attribute shadows the class one
+        ev = PPEvent(err, len(self._out_lines) + 1, fatal, warning,
+                     kline if kline is not None else line + self._kshift)
+        ev.exits = fatal and exits  # Kamailio exits at once (no #!ifdef count check)
+        self._events.append(ev)
+        if fatal:
+            raise _Fatal()
 
     def _active(self) -> bool:
         return not self._if_stack or self._if_stack[-1].active
 
     def _emit(self, text: str, file: str, line: int, colmap=None) -> None:
         self._out_lines.append(text)
-        self._origins.append(LineOrigin(file, line, colmap))
+        self._origins.append(LineOrigin(file, line, colmap, self._kshift))
 
     def _process_text(self, text: str, name: str, base_dir: str, depth: int) -> None:
         lines = text.split("\n")
-        if lines and lines[-1] == "":
+        ends_with_newline = bool(lines) and lines[-1] == ""
+        if ends_with_newline:
             lines.pop()
-        self._files[name] = lines
+        self._files.setdefault(name, lines)
         saved_lex = self._lex
         self._lex = _LexState()
         i = 0
@@ -141,309 +225,412 @@ class Preprocessor:
             raw = lines[i]
             lineno = i + 1
             i += 1
-            in_code = self._lex.comment_depth == 0 and self._lex.string is None
-            m = _DIRECTIVE_RE.match(raw) if in_code else None
-            if m:
+            # a directive needs its newline (flex rules end with {CR})
+            has_newline = i < n or ends_with_newline
+            lex = self._lex
+            in_code = lex.comment_depth == 0 and lex.string is None
+            m = _DIRECTIVE_RE.match(raw) if in_code and ("#!" in raw or "!!" in raw) else None
+            if m is not None:
                 directive = m.group("name")
                 rest = m.group("rest")
-                # A directive word must end there (``#!defineX`` is a comment).
-                if rest and (rest[0].isalnum() or rest[0] == "_"):
-                    m = None
-            if m:
-                # Continuation lines (backslash-newline) belong to define values.
+                if rest and (rest[0].isalnum() or rest[0] == "_") and directive not in ("subst", "substdef",
+                                                                                     "substdefs"):
+                    m = None  # ``#!defineX``: a comment line (``#!substX`` is SUBST then X)
+            if m is not None:
+                if directive in ("subst", "substdef", "substdefs"):
+                    if self._active():
+                        self._subst(directive, rest, name, lineno)
+                        # the grammar reads `SUBST STRING` (top-level statement)
+                        self._emit(raw, name, lineno)
+                    else:
+                        self._emit("", name, lineno)
+                    continue
                 consumed = 1
-                while directive in ("define", "def", "trydef", "trydefine", "redef", "redefine") \
-                        and rest.rstrip("\r").endswith("\\") and i < n:
-                    rest = rest.rstrip("\r")[:-1] + "\n" + lines[i]
-                    i += 1
-                    consumed += 1
-                self._directive(directive, rest, name, lineno, base_dir, depth)
-                for k in range(consumed):
-                    self._emit("", name, lineno + k)
-                continue
+                if directive in _DEFINE_DIRECTIVES:
+                    # backslash-newline continues the value (both characters dropped)
+                    while rest.endswith("\\") and i < n:
+                        rest = rest[:-1] + lines[i]
+                        i += 1
+                        consumed += 1
+                if directive in ("else", "endif", "ifdef", "ifndef") and not has_newline:
+                    m = None  # `#!endif` at EOF without a newline is a comment
+                else:
+                    self._directive(directive, rest, name, lineno, base_dir, depth)
+                    for k in range(consumed):
+                        self._emit("", name, lineno + k)
+                    continue
             if not self._active():
                 self._emit("", name, lineno)
                 continue
             if in_code:
-                inc = _INCLUDE_RE.match(raw)
-                if inc and _is_include_stmt(inc.group("rest")):
+                inc = _INCLUDE_RE.match(raw) if "_file" in raw else None
+                if inc and inc.group("rest")[:1] in (" ", "\t", '"'):
                     self._include(inc.group("kw"), inc.group("rest"), name, lineno, base_dir, depth)
                     continue
-                lm = _LOADMODULE_RE.match(raw)
-                if lm:
-                    mod = os.path.basename(lm.group(1))
-                    if mod.endswith(".so"):
-                        mod = mod[:-3]
-                    self.loaded_modules.append(mod)
-                    self.defines.setdefault("MOD_" + mod, None)
-            out, colmap = self._expand_line(raw, name, lineno)
+                if "loadmodule" in raw:
+                    lm = _LOADMODULE_RE.match(raw)
+                    if lm:
+                        mod = os.path.basename(lm.group(1))
+                        if mod.endswith(".so"):
+                            mod = mod[:-3]
+                        self.loaded_modules.append(mod)
+                        self.defines.setdefault("MOD_" + mod, None)
+            out, colmap = self._scan_line(raw, name, lineno)
             self._emit(out, name, lineno, colmap)
         self._lex = saved_lex
 
     # ----------------------------------------------------------- directives
     def _directive(self, d: str, rest: str, file: str, line: int, base_dir: str, depth: int) -> None:
         if d in ("ifdef", "ifndef"):
-            if not rest[:1].isspace():
-                # "#!ifdefX" -> the lexer sees a comment
-                return
-            ident = rest.strip().split()[0] if rest.strip() else ""
-            if not ident or not _ID_RE.fullmatch(ident):
-                raise self._err(f"bad identifier after #!{d}", file, line)
+            if not rest[:1] or rest[0] not in " \t\r\b":
+                return  # "#!ifdef" alone: flex needs a blank after it -> a comment line
+            ident_m = _ID_RE.match(rest.lstrip(" \t\r\b"))
+            if not ident_m:
+                self._event(f"#!{d} needs a name", file, line, fatal=True)
+            ident = ident_m.group(0)
+            after = rest.lstrip(" \t\r\b")[len(ident):]
+            if after.startswith("-"):
+                self._event(f"'-' not allowed in the name after #!{d} ('{ident}-...')", file, line, fatal=True)
             if len(self._if_stack) >= MAX_IFDEF_DEPTH:
-                raise self._err("too many nested #!ifdef", file, line)
+                self._event("too many nested #!ifdef (512)", file, line, fatal=True)
             parent = self._active()
             cond = (ident in self.defines) == (d == "ifdef")
-            self._if_stack.append(_IfFrame(parent and cond, parent, False, Position(file, line, 1)))
+            self._if_stack.append(_IfFrame(parent and cond, parent, Position(file, line, 1)))
+            self._level_deltas.append((len(self._out_lines) + 1, 1))
             return
         if d in ("else", "endif"):
-            if rest.strip():
+            if rest.strip(" \t\r\b"):
                 return  # trailing text: the line is just a comment in Kamailio
+            if d == "endif":
+                self._level_deltas.append((len(self._out_lines) + 1, -1))
             if not self._if_stack:
-                raise self._err(f"#!{d} without #!ifdef", file, line)
+                # Kamailio: "invalid position for preprocessor directive" (a warning) at line+1
+                # (the directive's newline is already counted); a stray #!endif also makes the
+                # #!ifdef/#!endif count unbalanced, which fails the check at the end (see _run)
+                self._event(f"#!{d} without #!ifdef (Kamailio warns and ignores it)", file, line,
+                            warning=True, kline=line + 1 + self._kshift)
+                if d == "endif":
+                    self._events[-1].stray_endif = True  # type: ignore[attr-defined]
+                return
             if d == "endif":
                 self._if_stack.pop()
             else:
                 frame = self._if_stack[-1]
-                if frame.seen_else:
-                    raise self._err("#!else after #!else", file, line)
-                frame.seen_else = True
                 frame.active = frame.parent_active and not frame.active
             return
         if not self._active():
             return
-        if d in ("define", "def", "trydef", "trydefine", "redef", "redefine"):
+        if d in _DEFINE_DIRECTIVES:
             self._define(d, rest, file, line)
-        elif d in ("subst", "substdef", "substdefs"):
-            self._subst(d, rest, file, line)
         elif d in ("defenv", "defenvs", "trydefenv", "trydefenvs"):
             self._defenv(d, rest, file, line)
         elif d in ("include_file", "import_file"):
-            self._include(d, rest, file, line, base_dir, depth)
+            self._include(d, rest, file, line, base_dir, depth, directive_line=True)
 
     def _define(self, d: str, rest: str, file: str, line: int) -> None:
-        body = rest.lstrip(" \t")
+        if not rest[:1] or rest[0] not in " \t\r\b":
+            return  # "#!define" without a blank: a comment line
+        body = rest.lstrip(" \t\r\b")
+        col = len(rest) - len(body) + 3 + len(d)
         m = _ID_RE.match(body)
         if not m:
-            raise self._err(f"bad identifier in #!{d}", file, line)
+            self._event(f"#!{d} needs a name", file, line, col, fatal=True)
         ident = m.group(0)
         after = body[m.end():]
-        if after and not after[0].isspace():
-            raise self._err(f"bad define name '{ident}{after.split()[0] if after.split() else ''}'", file, line)
-        value = after.strip(" \t\r\n")
-        value = _strip_trailing_comment(value) if value else value
-        value = value if value != "" else None
+        if after.startswith("-"):
+            # cfg.lex: "error at cfg line N: '-' not allowed"
+            self._event(f"'-' not allowed in a define name ('{ident}-...')", file, line, col, fatal=True)
+        # DEFINE_EOL: blanks, then the value is everything up to the newline, raw
+        value = after.lstrip(" \t\r\b")
         if d in ("trydef", "trydefine"):
             if ident not in self.defines:
-                self.defines[ident] = value
+                self.defines[ident] = value or None
         elif d in ("redef", "redefine"):
-            self.defines[ident] = value
+            self.defines[ident] = value or None
         else:
             if ident in self.defines:
-                raise self._err(f"redefinition of '{ident}': already defined", file, line)
-            self.defines[ident] = value
+                # pp_define(): "already defined" -> the lexer returns an error token
+                self._event(f"'{ident}' is already defined (#!define of an existing name; "
+                            "use #!redefine or #!trydef)", file, line, col, fatal=True, exits=False)
+            self.defines[ident] = value or None
 
     def _defenv(self, d: str, rest: str, file: str, line: int) -> None:
-        spec = rest.strip()
+        spec = rest.strip(" \t\r\b").split()[0] if rest.strip(" \t\r\b") else ""
         ident, sep, env = spec.partition("=")
-        ident = ident.strip()
-        env = env.strip() if sep else ident
-        if not _ID_RE.fullmatch(ident or ""):
-            raise self._err(f"bad identifier in #!{d}", file, line)
+        env = env if sep else ident
+        if sep and not env:
+            self._event(f"invalid #!{d} '{spec}'", file, line, fatal=True)
+        if not ident:
+            self._event(f"#!{d} needs a name", file, line, fatal=True)
         val = os.environ.get(env)
         if val is None:
             if d.startswith("try"):
                 return
-            raise self._err(f"environment variable '{env}' is not set (#!{d})", file, line)
+            self._event(f"environment variable '{env}' is not set (#!{d})", file, line, fatal=True)
+        if ident in self.defines:
+            self._event(f"'{ident}' is already defined (#!{d})", file, line, fatal=True)
         if d.endswith("s"):
-            val = '"' + val + '"'
-        if ident in self.defines and not d.startswith("try"):
-            raise self._err(f"redefinition of '{ident}': already defined", file, line)
-        self.defines.setdefault(ident, val)
+            val = '"' + val.replace('"', '\\"') + '"'
+        self.defines[ident] = val
 
     def _subst(self, d: str, rest: str, file: str, line: int) -> None:
-        s = rest.strip()
-        if len(s) < 2 or s[0] != '"' or not s.endswith('"'):
-            raise self._err(f"#!{d} needs a quoted \"/regex/replacement/flags\" argument", file, line)
-        s = s[1:-1]
+        s = rest.strip(" \t\r\b")
+        if len(s) < 2 or s[0] not in "\"'" or s[-1] != s[0]:
+            return  # not `SUBST STRING`: the grammar reports the syntax error
+        from .lexer import unescape
+        s = unescape(s[1:-1]) if s[0] == '"' else s[1:-1]
         if not s:
-            raise self._err(f"empty #!{d} expression", file, line)
+            self._event(f"empty #!{d} expression", file, line, fatal=True)
         sep = s[0]
         parts = _split_subst(s[1:], sep)
-        if parts is None or len(parts) != 3:
-            raise self._err(f"bad #!{d} expression '{s}'", file, line)
+        if parts is None or len(parts) != 3 or sep == "\\":
+            self._event(f"bad #!{d} expression '{s}'", file, line, fatal=True)
         pattern, repl, flags = parts
-        if d == "subst":
-            reflags = 0
-            count = 1
-            for f in flags:
-                if f == "i":
-                    reflags |= re.I
-                elif f == "g":
-                    count = 0
-                elif f == "s":
-                    reflags |= re.S
-                else:
-                    raise self._err(f"unknown flag '{f}' in #!subst", file, line)
-            try:
-                rx = re.compile(_posix_to_python_re(pattern), reflags)
-            except re.error as e:
-                raise self._err(f"bad regular expression in #!subst: {e}", file, line) from None
-            self.substs.append(Subst(rx, _posix_repl(repl), count))
-        else:
-            if not _ID_RE.fullmatch(pattern):
-                raise self._err(f"bad define name '{pattern}' in #!{d}", file, line)
-            self.substs.append(Subst(re.compile(re.escape(pattern)), repl.replace("\\", "\\\\"), 0))
+        reflags = 0
+        count = 1
+        for f in flags:
+            if f == "i":
+                reflags |= re.I
+            elif f == "g":
+                count = 0
+            elif f == "s":
+                reflags |= re.S
+            else:
+                self._event(f"unknown flag '{f}' in #!{d}", file, line, fatal=True)
+        try:
+            rx = re.compile(_posix_to_python_re(pattern), reflags)
+        except re.error as e:
+            self._event(f"bad regular expression in #!{d}: {e}", file, line, fatal=True)
+        self.substs.append(Subst(rx, _posix_repl(repl), count))
+        if d != "subst":
+            if not pattern:
+                self._event(f"empty define name in #!{d}", file, line, fatal=True)
             if pattern in self.defines:
-                raise self._err(f"redefinition of '{pattern}': already defined", file, line)
-            self.defines[pattern] = ('"' + repl + '"') if d == "substdefs" else (repl if repl else None)
+                self._event(f"'{pattern}' is already defined (#!{d})", file, line, fatal=True)
+            value = repl.replace("\\" + sep, sep)
+            self.defines[pattern] = ('"' + value + '"') if d == "substdefs" else (value or None)
 
-    def _include(self, kw: str, rest: str, file: str, line: int, base_dir: str, depth: int) -> None:
-        arg = rest.strip()
-        m = re.match(r'"((?:[^"\\]|\\.)*)"', arg)
-        if not m:
-            raise self._err(f"{kw} needs a file name in double quotes", file, line)
-        fname = m.group(1).replace("\\t", "\t").replace("\\n", "\n").replace("\\r", "\r")
+    def _include(self, kw: str, rest: str, file: str, line: int, base_dir: str, depth: int,
+                 directive_line: bool = False) -> None:
+        arg = rest.lstrip(" \t")
+        tok = re.match(r"[^ \t\r\n]*", arg).group(0)  # INCLF: the next non-blank run, quotes included
+        col = (self._files[file][line - 1].find(tok) + 1) if tok else 1
+        self._emit("", file, line)
+        if len(tok) >= MAX_INCLUDE_FNAME:
+            self._event(f"included file name too long: {tok}", file, line, col, fatal=True)
+        if len(tok) < 2 or tok[0] != '"' or tok[-1] != '"':
+            self._event(f"{kw}: the file name must be between double quotes (got {tok or 'nothing'})",
+                        file, line, col, fatal=True)
+        fname = _unescape_include(tok[1:-1])
+        if not fname:
+            self._event(f"{kw}: empty file name", file, line, col, fatal=True)
         for sub in self.substs:
             fname = sub.apply(fname)
-        if depth + 1 > MAX_INCLUDE_DEPTH:
-            raise self._err(f"too many nested includes (max {MAX_INCLUDE_DEPTH})", file, line)
-        candidates = [fname] if os.path.isabs(fname) else [fname, os.path.join(base_dir, fname)]
+        if depth + 1 >= MAX_INCLUDE_DEPTH:
+            self._event(f"too many nested includes (max {MAX_INCLUDE_DEPTH})", file, line, col, fatal=True)
+        if os.path.isabs(fname):
+            candidates = [fname]
+        else:
+            candidates = [os.path.join(self._main_dir, fname), os.path.join(base_dir, fname)]
         target = next((c for c in candidates if os.path.isfile(c)), None)
-        # Our own line for the directive itself.
-        self._emit("", file, line)
         if target is None:
             if kw == "import_file":
                 return
-            raise self._err(f"cannot open included file '{fname}'", file, line,
-                            (self._files[file][line - 1].find('"') + 1) or 1)
+            self._event(f"cannot open included file '{fname}'", file, line, col, fatal=True)
         try:
             text = _decode(Path(target).read_bytes())
         except OSError as e:
-            raise self._err(f"cannot read included file '{fname}': {e.strerror}", file, line)
-        saved = len(self._if_stack)
-        self._process_text(text, os.path.normpath(target), str(Path(target).parent), depth + 1)
-        if len(self._if_stack) != saved:
-            frame = self._if_stack[-1]
-            raise PreprocessorError("#!ifdef/#!ifndef without matching #!endif", frame.pos,
-                                    source_line=self._line_of(frame.pos))
+            if kw == "import_file":
+                return
+            self._event(f"cannot read included file '{fname}': {e.strerror}", file, line, col, fatal=True)
+        saved_shift = self._kshift
+        self._kshift = 0
+        inc_name = os.path.normpath(target)
+        self._process_text(text, inc_name, str(Path(target).parent), depth + 1)
+        # Kamailio's lexer quirk: an included file ending with a double-quoted string followed
+        # only by blanks leaves the newlines of those blanks "ignored but counted", and they are
+        # added to the including file's line counter when reading resumes
+        extra = self._tail_newlines(text)
+        self._kshift = saved_shift + extra
+
+    @staticmethod
+    def _tail_newlines(text: str) -> int:
+        """Newlines after a final double-quoted string token (0 if the file does not end so)."""
+        stripped = text.rstrip(" \t\b\r\n")
+        if not stripped.endswith('"'):
+            return 0
+        # is that quote the end of a code string? scan the last line(s) cheaply: count quotes
+        # outside comments on the final logical line
+        tail = text[len(stripped):]
+        line_start = stripped.rfind("\n") + 1
+        last = stripped[line_start:]
+        m = re.match(r"[ \t\r\b]*(?:#!|!!)(?:substdefs|substdef|subst)", last)
+        if m:  # `#!subst "..."` is SUBST STRING for the lexer
+            last = " " * m.end() + last[m.end():]
+        inq = False
+        i = 0
+        while i < len(last):
+            c = last[i]
+            if inq:
+                if c == "\\":
+                    i += 2
+                    continue
+                if c == '"':
+                    inq = False
+                    if i == len(last) - 1:
+                        return tail.count("\n")
+            else:
+                if c == '"':
+                    inq = True
+                elif c == "#" or last.startswith("//", i) or last.startswith("/*", i):
+                    return 0
+                elif c == "'":
+                    j = last.find("'", i + 1)
+                    if j < 0:
+                        return 0
+                    i = j
+            i += 1
+        return 0
 
     # -------------------------------------------------------- line scanning
-    def _expand_line(self, raw: str, file: str, lineno: int):
-        """Expand defines in identifiers and apply substs to strings/PVs of one line."""
+    def _scan_line(self, raw: str, file: str, lineno: int):
+        """One active line of code: expand defines where flex would, apply substs to strings
+        and PVs, track multi-line strings/comments. Returns (text, colmap or None)."""
         lex = self._lex
-        out: list[str] = []
-        colmap: list[tuple[int, int]] | None = None
-        outlen = 0
+        defines = self.defines
+        substs = self.substs
+        # fast path: nothing to expand or substitute and no lexical state to follow
+        if not lex.comment_depth and lex.string is None and not lex.evrt:
+            if not substs and not any(c in raw for c in "\"'/#"):
+                words = _WORD_RE.findall(raw)
+                if not any(w in defines for w in words):
+                    if "event_route" not in raw:  # (the EVRTNAME state must be tracked)
+                        return raw, None
+        work = raw
+        cols: list[int] | None = None  # original column of each character of `work`
+        expansions = 0
         i = 0
-        n = len(raw)
+        n = len(work)
 
-        def put(s: str):
-            nonlocal outlen
-            out.append(s)
-            outlen += len(s)
+        def replace(a: int, b: int, new: str, col_of_new: int | None = None) -> None:
+            nonlocal work, cols, n
+            if cols is None:
+                cols = list(range(1, len(work) + 1))
+            c0 = cols[a] if a < len(cols) else (cols[-1] + 1 if cols else 1)
+            cn = c0 if col_of_new is None else col_of_new
+            work = work[:a] + new + work[b:]
+            cols[a:b] = [cn] * len(new)
+            n = len(work)
 
         while i < n:
             if lex.comment_depth:
                 j = i
                 while j < n:
-                    if raw.startswith("/*", j):
+                    if work.startswith("/*", j):
                         lex.comment_depth += 1
                         j += 2
-                    elif raw.startswith("*/", j):
+                    elif work.startswith("*/", j):
                         lex.comment_depth -= 1
                         j += 2
                         if lex.comment_depth == 0:
                             break
                     else:
                         j += 1
-                put(" " * (j - i))  # comments are blanked, keeping columns
                 i = j
                 continue
             if lex.string is not None:
-                j = _scan_string_end(raw, i, lex.string)
+                j = _scan_string_end(work, i, lex.string)
+                end = n if j < 0 else j - 1
+                if substs and end > i:
+                    seg = work[i:end]
+                    new = _apply(substs, seg)
+                    if new != seg:
+                        replace(i, end, new)
+                        j = -1 if j < 0 else i + len(new) + 1
                 if j < 0:
-                    put(raw[i:])
-                    return "".join(out), colmap
+                    return work, _colmap(cols)
                 lex.string = None
-                put(raw[i:j])
                 i = j
                 continue
-            c = raw[i]
-            if c == '"' or c == "'":
-                j = _scan_string_end(raw, i + 1, c)
+            if lex.evrt:
+                j = work.find("]", i)
                 if j < 0:
-                    lex.string = c
-                    put(raw[i:])
-                    break
-                tok = raw[i:j]
-                if self.substs and c == '"':
-                    tok = self._apply_substs(tok)
-                put(tok)
-                i = j
+                    return work, _colmap(cols)
+                lex.evrt = False
+                i = j + 1
                 continue
-            if c == "#" or raw.startswith("//", i):
+            m = _INTERESTING.search(work, i)
+            if m is None:
                 break
-            if raw.startswith("/*", i):
-                lex.comment_depth = 1
-                put("  ")
-                i += 2
+            i = m.start()
+            c = work[i]
+            if c == '"' or c == "'":
+                k = _scan_string_end(work, i + 1, c)
+                end = n if k < 0 else k - 1
+                if substs and end > i + 1:
+                    seg = work[i + 1:end]
+                    new = _apply(substs, seg)
+                    if new != seg:
+                        replace(i + 1, end, new)
+                        end = i + 1 + len(new)
+                        k = -1 if k < 0 else end + 1
+                if k < 0:
+                    lex.string = c
+                    return work, _colmap(cols)
+                i = k
+                continue
+            if c == "#" or work.startswith("//", i):
+                break  # a line comment: the rest of the line is copied as is
+            if c == "/":
+                if work.startswith("/*", i):
+                    lex.comment_depth = 1
+                    i += 2
+                    continue
+                i += 1
                 continue
             if c == "$":
-                j = _scan_pv_end(raw, i)
-                tok = raw[i:j]
-                if self.substs:
-                    tok = self._apply_substs(tok)
-                put(tok)
-                i = j
+                k = _scan_pv_end(work, i)
+                if substs and k > i + 1:
+                    seg = work[i:k]
+                    new = _apply(substs, seg)
+                    if new != seg:
+                        replace(i, k, new)
+                        k = i + len(new)
+                i = k
                 continue
-            if c.isalpha() or c == "_":
-                m = _ID_RE.match(raw, i)
-                ident = m.group(0)
-                prev = raw[i - 1] if i else ""
-                if ident in self.defines and prev not in ".@" and not _is_digit_prefixed(raw, i):
-                    value = self._expand_value(ident, 0, file, lineno, i + 1)
-                    if colmap is None:
-                        colmap = []
-                    colmap.append((outlen + 1, i + 1))
-                    put(value)
-                    colmap.append((outlen + 1, m.end() + 1))
-                else:
-                    put(ident)
-                i = m.end()
+            if c == "@":
+                i = _scan_select_end(work, i + 1)
                 continue
-            if c.isdigit():
-                # numbers / IPs / things like 5060b: copy the alnum run verbatim
-                j = i
-                while j < n and (raw[j].isalnum() or raw[j] in "_."):
-                    j += 1
-                put(raw[i:j])
-                i = j
+            if c == "%":
+                i = _scan_attr_end(work, i + 1)
                 continue
-            put(c)
-            i += 1
-        return "".join(out), colmap
-
-    def _expand_value(self, ident: str, depth: int, file: str, lineno: int, col: int) -> str:
-        if depth > MAX_EXPANSION_DEPTH:
-            raise self._err(f"too deep define expansion of '{ident}'", file, lineno, col)
-        value = self.defines[ident]
-        if value is None:
-            return ""
-        value = value.replace("\r", "").replace("\\\n", " ").replace("\n", " ")
-
-        # Defines inside the value are expanded too (Kamailio re-lexes the pushed-back text).
-        def repl(m: re.Match) -> str:
-            name = m.group(0)
-            if name in self.defines and name != ident:
-                return self._expand_value(name, depth + 1, file, lineno, col)
-            return name
-
-        return _map_code_identifiers(value, repl)
-
-    def _apply_substs(self, tok: str) -> str:
-        for sub in self.substs:
-            tok = sub.apply(tok)
-        return tok
+            # a word: keyword, identifier (maybe a define), number, NUM_ID, IPv6 address
+            wm = _WORD_RE.match(work, i)
+            w = wm.group(0)
+            k = wm.end()
+            if c in "0123456789abcdefABCDEF" and k < n and work[k] == ":":
+                m6 = _IPV6_RE.match(work, i)
+                if m6 and m6.end() > k:
+                    i = m6.end()
+                    continue
+            if (w == "msg" or w == "uri") and k < n and work[k] == ":":
+                i = k
+                continue
+            if c.isdigit() or w in KEYWORDS:
+                if w == "event_route":
+                    lex.evrt = True
+                i = k
+                continue
+            if w in defines:
+                expansions += 1
+                if expansions > MAX_EXPANSIONS_PER_LINE:
+                    self._event(f"define expansion loop in '{w}' (a define that expands to itself?)",
+                                file, lineno, (cols[i] if cols else i + 1), fatal=True)
+                value = defines[w] or ""
+                replace(i, k, value)
+                continue  # re-read the pushed-back value
+            i = k
+        return work, _colmap(cols)
 
 
 # ---------------------------------------------------------------- helpers
@@ -454,41 +641,73 @@ def _decode(data: bytes) -> str:
         return data.decode("latin-1")
 
 
-def _is_include_stmt(rest: str) -> bool:
-    return rest[:1] in (" ", "\t", '"') and rest.strip().startswith('"')
+def _apply(substs: list[Subst], text: str) -> str:
+    for sub in substs:
+        text = sub.apply(text)
+    return text
 
 
-def _is_digit_prefixed(raw: str, i: int) -> bool:
-    return i > 0 and (raw[i - 1].isalnum() or raw[i - 1] == "_")
+def _colmap(cols: list[int] | None) -> list[tuple[int, int]] | None:
+    """Compress per-character original columns into (output column, original column) runs."""
+    if cols is None:
+        return None
+    out: list[tuple[int, int]] = []
+    prev = None
+    for k, c in enumerate(cols):
+        if prev is None or c != prev + 1:
+            out.append((k + 1, c))
+        prev = c
+    return out or None
+
+
+def _unescape_include(s: str) -> str:
+    out = []
+    i = 0
+    while i < len(s):
+        c = s[i]
+        if c == "\\" and i + 1 < len(s):
+            d = s[i + 1]
+            out.append({"t": "\t", "n": "\n", "r": "\r"}.get(d, d))
+            i += 2
+            continue
+        out.append(c)
+        i += 1
+    return "".join(out)
 
 
 def _scan_string_end(raw: str, i: int, quote: str) -> int:
     """Index just past the closing quote, or -1 when the string continues on the next line."""
-    n = len(raw)
     if quote == "'":
         j = raw.find("'", i)
         return -1 if j < 0 else j + 1
+    n = len(raw)
     while i < n:
-        c = raw[i]
-        if c == "\\":
-            i += 2
-            continue
-        if c == '"':
-            return i + 1
-        i += 1
+        j = raw.find('"', i)
+        if j < 0:
+            return -1
+        b = j - 1
+        while b >= i and raw[b] == "\\":
+            b -= 1
+        if (j - 1 - b) % 2 == 0:
+            return j + 1
+        i = j + 1
     return -1
 
 
 def _scan_pv_end(raw: str, i: int) -> int:
-    """End of a PV token starting at ``raw[i] == '$'`` (balanced parentheses)."""
+    """End of a ``$...`` token at ``raw[i] == '$'`` (balanced parentheses)."""
     n = len(raw)
     j = i + 1
     if j < n and raw[j] == "(":
         return _balanced_end(raw, j)
-    while j < n and (raw[j].isalnum() or raw[j] in "_.?"):
-        j += 1
-    if j < n and raw[j] == "(":
-        return _balanced_end(raw, j)
+    m = _ID_RE.match(raw, j)
+    if m:
+        j = m.end()
+        if j < n and raw[j] == "(":
+            return _balanced_end(raw, j)
+        return j
+    if j < n and raw[j] == "?":
+        return j + 1
     return j
 
 
@@ -507,56 +726,29 @@ def _balanced_end(raw: str, j: int) -> int:
     return n
 
 
-def _strip_trailing_comment(value: str) -> str:
-    """Drop a ``# ...``/``// ...`` comment ending a define value (outside strings)."""
-    i = 0
-    n = len(value)
+def _scan_select_end(raw: str, i: int) -> int:
+    """After ``@``: identifiers, dots, ``[...]``, numbers, strings (flex SELECT state)."""
+    n = len(raw)
     while i < n:
-        c = value[i]
-        if c in "\"'":
-            j = _scan_string_end(value, i + 1, c)
-            if j < 0:
-                return value
-            i = j
-            continue
-        if c == "#" or value.startswith("//", i):
-            return value[:i].rstrip()
-        if value.startswith("/*", i):
-            end = value.find("*/", i + 2)
-            if end < 0:
-                return value[:i].rstrip()
-            value = value[:i] + " " + value[end + 2:]
-            n = len(value)
-            continue
-        i += 1
-    return value
-
-
-def _map_code_identifiers(text: str, fn) -> str:
-    """Apply ``fn`` to each identifier of ``text`` that is outside strings and PV tokens."""
-    out = []
-    i = 0
-    n = len(text)
-    while i < n:
-        c = text[i]
-        if c in "\"'":
-            j = _scan_string_end(text, i + 1, c)
-            j = n if j < 0 else j
-            out.append(text[i:j])
-            i = j
-        elif c == "$":
-            j = _scan_pv_end(text, i)
-            out.append(text[i:j])
-            i = j
-        elif c.isalpha() or c == "_":
-            m = _ID_RE.match(text, i)
-            prev = text[i - 1] if i else ""
-            out.append(m.group(0) if prev.isalnum() or prev in "._@" else fn(m))
-            i = m.end()
-        else:
-            out.append(c)
+        c = raw[i]
+        if c.isalnum() or c in "_.[]":
             i += 1
-    return "".join(out)
+        elif c == '"':
+            k = _scan_string_end(raw, i + 1, '"')
+            if k < 0:
+                return i
+            i = k
+        else:
+            return i
+    return i
+
+
+def _scan_attr_end(raw: str, i: int) -> int:
+    """After ``%`` (flex ATTR state): class letters, dots, then an identifier."""
+    n = len(raw)
+    while i < n and (raw[i].isalnum() or raw[i] in "_.[]*"):
+        i += 1
+    return i
 
 
 def _split_subst(s: str, sep: str) -> list[str] | None:
@@ -564,7 +756,7 @@ def _split_subst(s: str, sep: str) -> list[str] | None:
     while i < len(s):
         c = s[i]
         if c == "\\" and i + 1 < len(s) and s[i + 1] == sep:
-            cur.append(sep)
+            cur.append("\\" + sep)
             i += 2
             continue
         if c == sep:
@@ -575,6 +767,8 @@ def _split_subst(s: str, sep: str) -> list[str] | None:
         cur.append(c)
         i += 1
     parts.append("".join(cur))
+    if len(parts) == 3:
+        parts = [p.replace("\\" + sep, sep) if k == 0 else p for k, p in enumerate(parts)]
     return parts
 
 
@@ -596,7 +790,7 @@ def _posix_repl(repl: str) -> str:
         c = repl[i]
         if c == "\\" and i + 1 < len(repl):
             nxt = repl[i + 1]
-            if nxt.isdigit():
+            if "0" <= nxt <= "9":
                 out.append("\\g<" + nxt + ">")
             elif nxt == "n":
                 out.append("\n")

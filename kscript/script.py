@@ -338,7 +338,9 @@ class Script:
             ctx = self.new_context(msg, src, "reply")
             tm = self.modules.get("tm")
             if tm is not None and hasattr(tm, "on_reply"):
-                return tm.on_reply(ctx)
+                res = tm.on_reply(ctx)
+                self._remember(res)
+                return res
             ref = self.routes.get(("reply", None))
         res = Result(ctx=ctx)
         self._last_ctx = ctx
@@ -347,12 +349,122 @@ class Script:
                    if callable(getattr(mod, "pre_script", None)))
         if ref is not None and not skip:
             res.exit_code, res.dropped = self.run_top(ref, ctx)
+        if msg.is_request and not skip:
+            # modules' post-script callbacks (tm: delayed error replies, unreleased transactions)
+            for mod in self.modules.values():
+                hook = getattr(mod, "post_script", None)
+                if callable(hook):
+                    hook(ctx)
         if not msg.is_request and not skip and not res.dropped:
             from .sip.output import forward_reply
             forward_reply(ctx)  # core stateless reply forwarding (no transaction module)
         res.sent = ctx.sent
         res.log = ctx.logs
+        self._remember(res)
         return res
+
+    # ------------------------------------------------------------ replies and timers (tm)
+    def feed_reply(self, reply, branch=None, *, src: str | Socket | None = None, reason: str | None = None,
+                   headers=None, body: str = "", to_tag: str | None = None) -> Result:
+        """Feed a reply from a next hop, as if it arrived (``kscript run --reply``).
+
+        ``reply`` is a whole reply (text, bytes or SipMessage), or a status code: the
+        reply is then built with :func:`kscript.sip.reply` from a request kscript sent
+        -- ``branch`` picks it: ``None`` the last request sent (ACK/CANCEL excepted), an
+        int the tm branch of the transaction of that request, or a
+        :class:`~kscript.runtime.context.Sent` -- with ``reason`` (default: the usual
+        phrase), ``headers``, ``body`` and ``to_tag`` (default: a fixed tag per branch).
+
+        ``src`` is where the reply comes from; by default the address the answered
+        request was sent to (found by the top Via branch of the reply).  Returns the
+        :class:`Result` of processing it (reply_route, onreply_route, failure_route,
+        what was relayed)."""
+        from .sip.builder import reply as build_reply
+        from .sip.message import SipMessage
+
+        req = None
+        if isinstance(reply, int) or (isinstance(reply, str) and reply.strip().isdigit()):
+            status = int(reply)
+            req = self._answered_request(branch)
+            if req is None:
+                raise KscriptError("feed_reply: no request was sent to reply to")
+            text = build_reply(req.text, status, reason or _REASONS.get(status, "Unknown"), headers=headers,
+                               body=body, to_tag=to_tag or self._reply_tag(req))
+            msg = SipMessage.parse(text)
+        else:
+            msg = reply if isinstance(reply, SipMessage) else SipMessage.parse(reply)
+            if msg.is_request:
+                raise KscriptError("feed_reply: the message given is a request, not a reply")
+            if isinstance(branch, Sent) or isinstance(branch, int):
+                req = self._answered_request(branch)
+        if src is None:
+            if req is None:
+                req = self._request_for_branch(msg.vias[0].branch if msg.vias else None)
+            src = req.dst if req is not None else DEFAULT_SRC
+        return self.process(msg, src=src)
+
+    def tick(self) -> list[Result]:
+        """Run the module timers due at ``self.clock()`` (tm's final response timers:
+        a local 408 and the failure_route; expired transactions are removed).  Returns
+        one :class:`Result` per timer that did something."""
+        from .testing.clock import run_timers
+        results = run_timers(self, self.clock())
+        for r in results:
+            self._remember(r)
+        return results
+
+    def _remember(self, res: Result) -> None:
+        reqs = getattr(self, "_sent_requests", None)
+        if reqs is None:
+            reqs = self._sent_requests = []
+        for s in res.sent:
+            if s.kind == "request":
+                reqs.append(s)
+        if len(reqs) > 1000:
+            del reqs[:-1000]
+
+    def _last_request(self):
+        for s in reversed(getattr(self, "_sent_requests", [])):
+            if (s.method or "").upper() not in ("ACK", "CANCEL"):
+                return s
+        return None
+
+    def _answered_request(self, branch):
+        if isinstance(branch, Sent):
+            return branch
+        last = self._last_request()
+        if branch is None or last is None:
+            return last
+        tm = self.modules.get("tm")
+        if tm is None:
+            raise KscriptError("feed_reply: branch=N needs the tm module")
+        t, _ = tm.table.match_reply_branch(last.message.vias[0].branch)
+        if t is None or not 0 <= int(branch) < len(t.uacs) or not t.uacs[int(branch)].request:
+            raise KscriptError(f"feed_reply: no branch {branch} in the transaction of the last relayed request")
+        uac = t.uacs[int(branch)]
+        for s in reversed(self._sent_requests):
+            if s.text == uac.request:
+                return s
+        return Sent("request", uac.dst, uac.request, uac.send_sock)
+
+    def _request_for_branch(self, via_branch: str | None):
+        if not via_branch:
+            return None
+        for s in reversed(getattr(self, "_sent_requests", [])):
+            try:
+                vias = s.message.vias
+            except KscriptError:
+                continue
+            if vias and vias[0].branch == via_branch:
+                return s
+        return None
+
+    def _reply_tag(self, req) -> str:
+        tags = getattr(self, "_reply_tags", None)
+        if tags is None:
+            tags = self._reply_tags = {}
+        key = (req.dst.ip, req.dst.port, req.message.call_id)
+        return tags.setdefault(key, f"kst{len(tags) + 1}")
 
     def run_event_route(self, name: str, message=None, src: str | Socket = DEFAULT_SRC) -> Result | None:
         """Run ``event_route[name]`` (with Kamailio's faked OPTIONS when no message is given)."""
@@ -435,6 +547,15 @@ def _defs_of(mod):
         defs = type(mod).function_defs()
         type(mod)._defs_cache = defs
     return defs
+
+
+_REASONS = {100: "Trying", 180: "Ringing", 181: "Call Is Being Forwarded", 182: "Queued", 183: "Session Progress",
+            200: "OK", 202: "Accepted", 300: "Multiple Choices", 301: "Moved Permanently",
+            302: "Moved Temporarily", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+            405: "Method Not Allowed", 407: "Proxy Authentication Required", 408: "Request Timeout",
+            480: "Temporarily Unavailable", 481: "Call/Transaction Does Not Exist", 486: "Busy Here",
+            487: "Request Terminated", 488: "Not Acceptable Here", 500: "Server Internal Error",
+            503: "Service Unavailable", 600: "Busy Everywhere", 603: "Decline"}
 
 
 def _unresolved_impl(name: str):

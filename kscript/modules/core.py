@@ -300,7 +300,6 @@ def _forward(ctx, host: str, port: str | None, proto: str | None) -> int:
         except KscriptError:
             ctx.log("ERR", "forward: bad_uri dropping packet", source="core")
             ctx.log("ERR", f"run action error at: {where}", source="core")
-            ctx.data["ser_error"] = E_BAD_URI
             return E_BAD_URI
         if port == "uri:port":
             port_no = int(u.port) if u.port else 0
@@ -331,11 +330,8 @@ def _forward(ctx, host: str, port: str | None, proto: str | None) -> int:
         dst = output.destination_from_args(ctx, dst_host, port_no, p)
     except output.DestinationError:
         ctx.log("ERR", f"bad host name {dst_host}, dropping packet", source="core")
-        ctx.data["ser_error"] = E_BAD_ADDRESS
-        return E_BAD_ADDRESS
+        return E_BAD_ADDRESS  # (forward_request() leaves ser_error alone here)
     ret = output.forward_request(ctx, dst)
-    if ret < 0:
-        ctx.data.setdefault("ser_error", -477)
     return 1 if ret >= 0 else ret
 
 

@@ -12,6 +12,7 @@ from ..errors import KscriptError
 from ..pv.base import PVClass, PVFailed
 from ..runtime.values import str2int, to_str
 from .base import Module, Param
+from .pv_functions import PvFunctions
 
 
 # ================================================================ script variables
@@ -829,7 +830,7 @@ class UtimefPV(TimefPV):
     _utc = True
 
 
-class PvModule(Module):
+class PvModule(PvFunctions, Module):
     name = "pv"
     params = {"shvset": Param("str", multi=True), "varset": Param("str", multi=True)}
     pv_classes = (VarPV, VzPV, VnPV, ShvPV, AvpPV, XavpPV, CntPV, HdrPV, HdrcPV, HflPV, HflcPV, TimePV, UtimePV, TimefPV,

@@ -21,8 +21,19 @@ BUILTIN: dict[str, str] = {
     "maxfwd": "kscript.modules.maxfwd:MaxfwdModule",
     "siputils": "kscript.modules.siputils:SiputilsModule",
     "kex": "kscript.modules.kex:KexModule",
+    "sanity": "kscript.modules.sanity:SanityModule",
+    "htable": "kscript.modules.htable:HtableModule",
+    "rr": "kscript.modules.rr:RrModule",
+    "textopsx": "kscript.modules.textopsx:TextopsxModule",
     "corex": "kscript.modules.corex:CorexModule",
     "db_redis": "kscript.modules.db_redis:DbRedisModule",
+    "usrloc": "kscript.modules.usrloc:UsrlocModule",
+    "registrar": "kscript.modules.registrar:RegistrarModule",
+    "auth": "kscript.modules.auth:AuthModule",
+    "auth_db": "kscript.modules.auth_db:AuthDbModule",
+    "acc": "kscript.modules.acc:AccModule",
+    "tm": "kscript.modules.tm:TmModule",
+    "tmx": "kscript.modules.tm:TmxModule",
 }
 
 ENTRY_POINT_GROUP = "kscript.modules"

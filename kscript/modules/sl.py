@@ -131,7 +131,9 @@ class SlModule(Module):
         if ctx.data.get("noreply"):
             ctx.log("INFO", "message marked with no-reply flag", source="sl")
             return -2
-        err = ctx.data.get("ser_error", E_UNSPEC)
+        # Kamailio resets ser_error before every action and passes the previous
+        # action's value on; kscript keeps the last error a function recorded
+        err = ctx.data.pop("ser_error", E_UNSPEC)
         code, text = err2reason(err)
         self.stateless_reply(ctx, code, text)
         ctx.log("ERR", f"stateless error reply used: {text}", source="sl")

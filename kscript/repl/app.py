@@ -38,6 +38,7 @@ from .lexer import KamailioLexer
 from .session import ReplSession
 
 ABORT = "\0abort-paused-run"
+CANCEL = "\0cancel-input"  # Ctrl-C: a result, not an exception raised through asyncio
 INDENT = "    "
 
 STYLE = Style.from_dict({
@@ -173,11 +174,13 @@ class ReplApp:
 
         @kb.add("c-c")
         def _interrupt(event):
+            # KeyboardInterrupt raised through prompt_toolkit's event loop upsets CPython 3.11's
+            # recursion bookkeeping, so Ctrl-C ends the prompt with a result instead.
             buf = event.app.current_buffer
             if not buf.text and session.paused is not None:
                 event.app.exit(result=ABORT)
             else:
-                event.app.exit(exception=KeyboardInterrupt, style="class:aborting")
+                event.app.exit(result=CANCEL, style="class:aborting")
 
         return kb
 
@@ -195,6 +198,10 @@ class ReplApp:
         @kb.add("escape", "enter")
         def _force(event):
             event.current_buffer.validate_and_handle()
+
+        @kb.add("c-c")
+        def _cancel(event):
+            event.app.exit(result=CANCEL, style="class:aborting")
 
         return kb
 
@@ -228,8 +235,11 @@ class ReplApp:
 
     # ------------------------------------------------------------ reading
     def read(self) -> str:
-        """One input (may raise KeyboardInterrupt / EOFError)."""
-        return self.prompt_session.prompt(self._message)
+        """One input; raises KeyboardInterrupt (Ctrl-C) or EOFError (Ctrl-D)."""
+        text = self.prompt_session.prompt(self._message)
+        if text == CANCEL:
+            raise KeyboardInterrupt
+        return text
 
     def read_paste(self) -> str | None:
         self.out("paste the message; it ends with an empty line (Esc Enter ends it too, Ctrl-C cancels)")
@@ -237,6 +247,8 @@ class ReplApp:
             text = self.paste_session.prompt([("class:continuation", "msg> ")],
                                              prompt_continuation=lambda w, n, s: [("class:continuation", "...> ")])
         except (KeyboardInterrupt, EOFError):
+            return None
+        if text == CANCEL:
             return None
         return text if text.strip() else None
 
@@ -248,11 +260,7 @@ class ReplApp:
         s.execute(text)
 
     def banner(self) -> None:
-        from .. import __version__
-        s = self.session
-        self.out(f"kscript {__version__} REPL for Kamailio 5.6 configs. :help lists the commands, Ctrl-D quits.")
-        self.session.lines(s.load_summary())
-        self.out(f"current message: {s.message_summary()} ({s.msg_name}, from {s.src})")
+        self.session.lines(self.session.banner_lines())
 
     def run(self) -> int:
         s = self.session

@@ -3,9 +3,9 @@
 Used when stdin is not a terminal (``kscript repl cfg < session.txt``). A
 multi-line input accumulates until the parser says it is complete; ``:msg``
 without a file reads the message from the following lines (up to an empty
-line). Results are printed plainly, without colours. With ``echo`` each input
-is printed after a ``kscript>`` prompt first, which makes the output a
-transcript of the session.
+line). Results are printed plainly, without colours. With ``echo`` the banner
+is printed and each input after a ``kscript>`` prompt, which makes the output
+a transcript of the session.
 """
 
 from __future__ import annotations
@@ -52,6 +52,8 @@ class PlainRepl:
     def run(self) -> int:
         s = self.session
         buf: list[str] = []
+        if self.echo:
+            s.lines(s.banner_lines())
         try:
             while not s.quit_requested:
                 line = self._readline()

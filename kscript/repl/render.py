@@ -104,7 +104,7 @@ def log_lines(records, paint: Painter, indent: str = "  ") -> list[str]:
 def sent_lines(sent, paint: Painter, indent: str = "  ", full: bool = True) -> list[str]:
     out = []
     for s in sent:
-        lines = s.text.rstrip("\r\n").split("\r\n") if "\r\n" in s.text else s.text.rstrip("\n").split("\n")
+        lines = s.text.rstrip("\r\n").splitlines()
         out.append(f"{indent}{paint('->', 'sent')} {s.kind} to {s.dst}: {lines[0]}")
         if full:
             for line in lines[1:]:

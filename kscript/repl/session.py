@@ -28,15 +28,12 @@ from ..errors import ConfigError, KscriptError, Position
 from ..runtime.signals import BreakSignal, ExitSignal, ReturnSignal, ScriptAbort
 from .debugger import ReplTracer, Runner, StackEntry, route_label, short_file
 from .fragments import FILE as REPL_FILE
-from .fragments import Incomplete, Parsed, input_status, parse_input
+from .fragments import KEYWORD_PVS, Incomplete, Parsed, input_status, parse_input
 from .render import (Painter, diff_lines, log_lines, sent_lines, snapshot, source_lines, truth, typed,
                      value_text)
 
 DEFAULT_SRC = "udp:127.0.0.1:5060"
 
-#: core keywords typed alone are shown as the PV holding the same value
-KEYWORD_PVS = {"method": "$rm", "uri": "$ru", "status": "$rs", "from_uri": "$fu", "to_uri": "$tu",
-               "src_ip": "$si", "dst_ip": "$Ri", "src_port": "$sp", "dst_port": "$Rp", "proto": "$pr"}
 
 _SAMPLE_SDP = ("v=0\r\no=alice 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
                "m=audio 4000 RTP/AVP 0\r\n")
@@ -174,6 +171,13 @@ class ReplSession:
                                   f":mock NAME [RET] replaces it)", "warn"))
         return out
 
+    def banner_lines(self) -> list[str]:
+        """What the interactive REPL (and a transcript) starts with."""
+        from .. import __version__
+        return ([f"kscript {__version__} REPL for Kamailio 5.6 configs. :help lists the commands, Ctrl-D quits."]
+                + self.load_summary()
+                + [f"current message: {self.message_summary()} ({self.msg_name}, from {self.src})"])
+
     # ------------------------------------------------------------ state
     @property
     def paused(self):
@@ -280,7 +284,12 @@ class ReplSession:
         body = parsed.stmts if parsed.kind == "stmts" else [N.ExprStmt(parsed.expr.pos, parsed.expr)]
         items.append(N.RouteBlock(p0, "route", "\0repl", N.Block(p0, body)))
         cctx = CheckContext(load_catalogue(), smap=parsed.smap)
-        check_config(N.Config(p0, items), cctx)
+        try:
+            check_config(N.Config(p0, items), cctx)
+        except KscriptError:
+            raise
+        except Exception:  # noqa: BLE001 - the checker is a help here: compiling still checks
+            return True
         for w in cctx.warnings:
             where = f"{w.pos}: " if w.pos else ""
             self.out(f"{where}{self.paint('warning', 'warn')}: {w.message}")

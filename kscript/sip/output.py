@@ -723,7 +723,8 @@ def forward_request(ctx, dst, *, source: str = "core") -> int:
     if sock is None:
         ctx.log("ERR", f"cannot forward to af {10 if ':' in dst.ip else 2}, proto {_proto_no(dst.proto)} "
                        "no corresponding listening socket", source=source)
-        return -1
+        ctx.data["ser_error"] = -7  # E_NO_SOCKET
+        return -7
     text = build_request(ctx, None, dst, branch, send_sock=sock, persist=True)
     if not run_onsend(ctx, dst, sock, text):
         ctx.log("INFO", f"request to {dst.ip}:{dst.port}({_proto_no(dst.proto)}) dropped (onsend_route)",

@@ -323,11 +323,24 @@ def _redis_client(v: StepView):
     script = v.script
     server = v.redis_server
     if server is None:
-        names = redis_server_names(script)
+        names = redis_server_names(script) or db_redis_urls(script)
         if not names:
-            raise LookupError("the config declares no ndb_redis server (set redis.server in the scenario)")
+            raise LookupError("the config declares no ndb_redis server nor db_redis URL "
+                              "(set redis.server in the scenario)")
         server = names[0]
     return script.redis(server)
+
+
+def db_redis_urls(script) -> list[str]:
+    """``redis://`` DB URLs the cfg gives to modules (db_redis), in order: ``script.redis(url)``
+    is the client of that database."""
+    from .. import nodes as N
+    out = []
+    for item in script.config.items:
+        if isinstance(item, N.ModParam) and item.param == "db_url" and str(item.value).startswith("redis://"):
+            if item.value not in out:
+                out.append(str(item.value))
+    return out
 
 
 def redis_server_names(script) -> list[str]:
@@ -376,8 +389,16 @@ def _redis_ok(want, actual, kind_desc: str) -> bool:
     if isinstance(want, list):
         if not isinstance(actual, list):
             return False
-        if kind_desc.startswith("set "):
-            return sorted(_text(w) for w in want) == actual
+        if kind_desc.startswith("set "):  # unordered: each expected member matches a distinct member
+            if len(want) != len(actual):
+                return False
+            left = list(actual)
+            for w in sorted(want, key=lambda x: is_regex(x)):  # exact values first
+                hit = next((a for a in left if match_value(w, a)), None)
+                if hit is None:
+                    return False
+                left.remove(hit)
+            return True
         return len(want) == len(actual) and all(match_value(w, a) for w, a in zip(want, actual))
     if isinstance(want, dict):
         if not isinstance(actual, dict):

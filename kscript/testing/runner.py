@@ -243,7 +243,8 @@ class Runner:
                 results.extend(run_timers(script, now))
         except KscriptError as e:
             raise StepFailed(self._explain(sc, step, script, rec, results, sip_in, src,
-                                           [Failure("error", str(e))]), f"step {step.index + 1}: {e}") from None
+                                           [Failure("error", str(e))], rep=state.rep),
+                             f"step {step.index + 1}: {e}") from None
         view = StepView(script=script, mock_calls_before=mocks_before, redis_server=sc.redis_server,
                         flow=list(rec.flow), routes=rec.entered)
         for r in results:
@@ -253,6 +254,11 @@ class Runner:
             view.exit_code = r.exit_code
         for s in view.requests:
             state.last_relayed = s
+        for s in view.replies:
+            for hname in ("www-authenticate", "proxy-authenticate"):
+                v = s.header(hname)
+                if v:
+                    state.last_challenge = (hname, v)
         state.msg_count += 1 if sip_in or results else 0
         if self.trace_dir and (sip_in or results):
             state.msgid += 1
@@ -261,7 +267,8 @@ class Runner:
         if failures:
             rep = f", repetition {state.rep + 1} of {step.repeat}" if step.repeat > 1 else ""
             short = f"step {step.index + 1}{rep} ({step.describe()}): {failures[0]}"
-            raise StepFailed(self._explain(sc, step, script, rec, results, sip_in, src, failures, view), short)
+            raise StepFailed(self._explain(sc, step, script, rec, results, sip_in, src, failures, view,
+                                           rep=state.rep), short)
 
     def _build_request(self, sc: Scenario, step: Step, state: "_PlayState") -> tuple[str, str]:
         from ..sip import builder
@@ -280,6 +287,15 @@ class Runner:
             branch=d.get("branch") or f"z9hG4bKkst{sc.index + 1}s{n}", from_tag=d.get("from_tag") or f"kstf{n}")
         if kw["body"] and "\r\n" not in kw["body"]:
             kw["body"] = kw["body"].replace("\n", "\r\n")
+        if d.get("auth"):
+            if state.last_challenge is None:
+                raise KscriptError(f"{sc.file}:{step.line}: send.auth: no 401/407 challenge was sent before this step")
+            hname, challenge = state.last_challenge
+            value = digest_authorization(challenge, d["method"], d["ruri"], d["auth"]["username"],
+                                         d["auth"]["password"])
+            extra = list(_header_pairs(kw["headers"]))
+            extra.append(("Authorization" if hname == "www-authenticate" else "Proxy-Authorization", value))
+            kw["headers"] = extra
         try:
             return builder.request(d["method"], d["ruri"], **kw), src
         except (ValueError, KscriptError) as e:
@@ -306,11 +322,52 @@ class Runner:
                              headers=spec.get("headers"), body=body, to_tag=tag)
 
     # ------------------------------------------------------------ explaining a failure
-    def _explain(self, sc, step, script, rec, results, sip_in, src, failures, view=None) -> str:
-        return explain_failure(sc, step, script, rec, sip_in, src, failures, view, results)
+    def _explain(self, sc, step, script, rec, results, sip_in, src, failures, view=None, rep=0) -> str:
+        return explain_failure(sc, step, script, rec, sip_in, src, failures, view, results, rep=rep)
 
-    def _step_label(self, step, state) -> str:
-        return f"step {step.index + 1}" + (f" (repetition {state.rep + 1} of {step.repeat})" if step.repeat > 1 else "")
+
+def _header_pairs(headers):
+    if not headers:
+        return []
+    if isinstance(headers, dict):
+        return list(headers.items())
+    out = []
+    for h in headers:
+        name, _, value = h.partition(":")
+        out.append((name.strip(), value.strip()))
+    return out
+
+
+def _challenge_params(value: str) -> dict:
+    import re
+    text = value.strip()
+    if text.lower().startswith("digest"):
+        text = text[6:]
+    return {k.lower(): (v1 if v1 is not None and v1 != "" or v2 == "" else v2)
+            for k, v1, v2 in re.findall(r'([A-Za-z0-9_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))', text)}
+
+
+def digest_authorization(challenge: str, method: str, uri: str, username: str, password: str,
+                         nc: int = 1, cnonce: str = "kstcnonce") -> str:
+    """The Authorization value answering a ``Digest`` challenge (RFC 2617, MD5; qop=auth when offered)."""
+    from hashlib import md5
+    p = _challenge_params(challenge)
+    realm, nonce = p.get("realm", ""), p.get("nonce", "")
+    h = lambda t: md5(t.encode()).hexdigest()  # noqa: E731
+    ha1 = h(f"{username}:{realm}:{password}")
+    ha2 = h(f"{method}:{uri}")
+    qops = [q.strip() for q in p.get("qop", "").split(",") if q.strip()]
+    parts = [f'username="{username}"', f'realm="{realm}"', f'nonce="{nonce}"', f'uri="{uri}"']
+    if "auth" in qops:
+        ncs = f"{nc:08x}"
+        resp = h(f"{ha1}:{nonce}:{ncs}:{cnonce}:auth:{ha2}")
+        parts += [f'response="{resp}"', "qop=auth", f"nc={ncs}", f'cnonce="{cnonce}"']
+    else:
+        parts.append(f'response="{h(f"{ha1}:{nonce}:{ha2}")}"')
+    if "opaque" in p:
+        parts.append(f'opaque="{p["opaque"]}"')
+    parts.append("algorithm=MD5")
+    return "Digest " + ", ".join(parts)
 
 
 def _reply_side_effect(spec: dict):
@@ -342,6 +399,7 @@ class _PlayState:
     msgid: int = 0
     msg_count: int = 0
     sends: int = 0  # requests built so far (unique Call-ID/branch/tag per send)
+    last_challenge: Any = None  # (header name, value) of the last 401/407 challenge sent
     rep: int = 0  # repetition of the current step (repeat:)
 
 
@@ -404,9 +462,10 @@ def _ranges(nums: list[int]) -> str:
     return ", ".join(out)
 
 
-def explain_failure(sc, step, script, rec, sip_in, src, failures, view=None, results=()) -> str:
+def explain_failure(sc, step, script, rec, sip_in, src, failures, view=None, results=(), rep=0) -> str:
     where = f"{sc.file}:{step.line}"
-    lines = [f"{where}: scenario {sc.name!r}, step {step.index + 1} of {len(sc.steps)}: {step.describe()}"]
+    again = f" (repetition {rep + 1} of {step.repeat})" if step.repeat > 1 else ""
+    lines = [f"{where}: scenario {sc.name!r}, step {step.index + 1} of {len(sc.steps)}{again}: {step.describe()}"]
     for f in failures:
         at = f" (line {f.line})" if f.line else ""
         lines.append(f"  FAILED {f.key}{at}: {f.message.split(': ', 1)[-1] if f.key == 'error' else f.message}")

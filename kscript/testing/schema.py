@@ -112,7 +112,11 @@ _send = {
             "from": {"type": "string"}, "to": {"type": "string"}, "headers": _headers_in,
             "body": {"type": "string"}, "call_id": {"type": "string"}, "cseq": {"type": "integer"},
             "contact": {"type": "string"}, "via": {"type": ["string", "array"]},
-            "branch": {"type": "string"}, "from_tag": {"type": "string"}, "src": {"type": "string"}},
+            "branch": {"type": "string"}, "from_tag": {"type": "string"}, "src": {"type": "string"},
+            "auth": {"type": "object", "additionalProperties": False, "required": ["username", "password"],
+                     "description": "answer the last 401/407 challenge kscript sent with digest credentials "
+                                    "(Authorization / Proxy-Authorization)",
+                     "properties": {"username": {"type": "string"}, "password": {"type": "string"}}}},
          "description": "fields the SIP builder completes (method and ruri required), or raw"},
     ]
 }
@@ -221,13 +225,11 @@ def _validator():
 
 
 def _deepest(err):
-    from jsonschema.exceptions import best_match
     while err.context:
-        # a oneOf: explain with the alternative that got furthest (the right type)
-        same_type = [e for e in err.context if e.validator != "type"]
-        nxt = best_match(same_type or err.context)
-        if nxt is None:
-            break
+        # a oneOf: explain with the alternative that got furthest into the value
+        # (deepest path), preferring anything over a plain type mismatch
+        nxt = max(err.context, key=lambda e: (len(e.absolute_path), e.validator != "type",
+                                              e.validator not in ("oneOf", "anyOf")))
         err = nxt
     return err
 

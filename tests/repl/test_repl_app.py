@@ -12,7 +12,7 @@ from prompt_toolkit.history import FileHistory, InMemoryHistory
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
-from kscript.repl.app import ABORT, ReplApp, history_path, make_history
+from kscript.repl.app import ABORT, CANCEL, ReplApp, history_path, make_history
 from kscript.repl.completion import ReplCompleter
 from kscript.repl.session import ReplSession
 
@@ -37,16 +37,29 @@ def app(pipe):
 
 
 def drive(app: ReplApp, pipe, *keys: str, pause: float = 0.1) -> str:
-    """Type ``keys`` (each chunk after a short pause, so completion can run) into one prompt."""
+    """Type ``keys`` (each chunk after a short pause, so completion can run) into one prompt;
+    returns what the prompt returned (CANCEL for Ctrl-C, EOF for Ctrl-D)."""
 
-    async def go():
-        task = asyncio.ensure_future(app.prompt_session.prompt_async(app._message))
+    async def send():
         for k in keys:
             await asyncio.sleep(pause)
             pipe.send_text(k)
-        return await asyncio.wait_for(task, 10)
+        await asyncio.sleep(10)
+        app.prompt_session.app.exit(result="TIMEOUT")
+
+    async def go():
+        sender = asyncio.ensure_future(send())
+        try:
+            return await app.prompt_session.prompt_async(app._message)
+        except EOFError:
+            return EOF
+        finally:
+            sender.cancel()
 
     return asyncio.run(go())
+
+
+EOF = "<EOF>"
 
 
 # ---------------------------------------------------------------- multi-line
@@ -72,16 +85,7 @@ def test_escape_enter_forces_submission(app, pipe):
 
 
 def test_ctrl_c_cancels_the_input(app, pipe):
-    async def go():
-        task = asyncio.ensure_future(app.prompt_session.prompt_async(app._message))
-        await asyncio.sleep(0.1)
-        pipe.send_text("$var(half")
-        await asyncio.sleep(0.1)
-        pipe.send_text("\x03")
-        return await asyncio.wait_for(task, 10)
-
-    with pytest.raises(KeyboardInterrupt):
-        asyncio.run(go())
+    assert drive(app, pipe, "$var(half", "\x03") == CANCEL
     assert drive(app, pipe, "2\r") == "2"
 
 
@@ -96,14 +100,7 @@ def test_ctrl_c_at_an_empty_prompt_aborts_a_paused_run(app, pipe):
 
 
 def test_ctrl_d_exits(app, pipe):
-    async def go():
-        task = asyncio.ensure_future(app.prompt_session.prompt_async(app._message))
-        await asyncio.sleep(0.1)
-        pipe.send_text("\x04")
-        return await asyncio.wait_for(task, 10)
-
-    with pytest.raises(EOFError):
-        asyncio.run(go())
+    assert drive(app, pipe, "\x04") == EOF
 
 
 # ---------------------------------------------------------------- completion
@@ -143,7 +140,7 @@ def test_completion_of_ndb_redis_servers_and_route_armers(tmp_path):
     cfg.write_text('loadmodule "pv.so"\nloadmodule "tm.so"\nloadmodule "ndb_redis.so"\n'
                    'modparam("ndb_redis", "server", "name=cache;addr=127.0.0.1;port=6379")\n'
                    'modparam("ndb_redis", "server", "name=sessions;addr=127.0.0.1;port=6380")\n'
-                   "request_route {\n}\nfailure_route[MISSED] {\n}\n")
+                   "request_route {\n\texit;\n}\nfailure_route[MISSED] {\n\texit;\n}\n")
     s = ReplSession(str(cfg), out=lambda t: None)
     try:
         assert [t for t, *_ in _complete(s, ":redis ")] == ["cache", "sessions"]
@@ -225,5 +222,5 @@ def test_paste_prompt_reads_a_message(app, pipe):
         return await asyncio.wait_for(task, 10)
 
     text = asyncio.run(go())
-    assert text.startswith("OPTIONS sip:x@example.com SIP/2.0\nVia:")
+    assert text is not None and text.startswith("OPTIONS sip:x@example.com SIP/2.0\nVia:")
     assert "Call-ID: paste-1" in text

@@ -58,7 +58,7 @@ def test_complete_after_closing_brace():
     ("1 +* 2", 1, 4, "unexpected '*'"),
     ("$var(x) = = 2", 1, 11, "unexpected '='"),
     ("foo bar", 1, 5, "unexpected 'bar'"),
-    ("if (1) {\n  $var(x) 2;\n}", 2, 11, "unexpected '2'"),
+    ("if (1) {\n  $var(x) 2;\n}", 2, 11, "unexpected number 2"),
     ("$var(x) += 1", 1, 9, "'+=' does not exist"),
 ])
 def test_syntax_errors_have_position_and_caret(text, line, col, message):

@@ -72,9 +72,9 @@ def test_errors_print_and_the_session_goes_on(repl):
     out = repl.run("1 +* 2")
     assert out.splitlines() == ["<repl>:1:4: error: syntax error: unexpected '*'", "  1 +* 2", "     ^"]
     out = repl.run("nosuch(1)")
-    assert "unknown command 'nosuch'" in out and "^" in out
+    assert "unknown command" in out and "nosuch" in out and "^" in out
     out = repl.run("$nosuchpv")
-    assert "unknown pseudo-variable" in out
+    assert out.startswith("<repl>:1:1: error:") and "$nosuchpv" in out
     out = repl.run("route(NOPE)")
     assert 'route "NOPE" not found' in out or "not defined" in out
     out = repl.run('$ru = 1 +')

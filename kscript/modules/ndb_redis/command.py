@@ -138,11 +138,25 @@ class Plan:
         return b"".join(out)
 
 
+def _static_plan(text: str, words: list[str]) -> Plan:
+    """The plan of a format without ``%``: arguments split on spaces, packed once."""
+    p = Plan.__new__(Plan)
+    data = [encode(w) for w in words]
+    p.text = text
+    p.argv = [[d] for d in data]
+    p.nargs = 0
+    p.packed = b"*%d\r\n" % len(data) + b"".join(b"$%d\r\n%s\r\n" % (len(d), d) for d in data)
+    p._pieces = (p.packed,)
+    return p
+
+
 def compile_format(fmt: str) -> Plan | Undefined | _FormatError:
     """Tokenise ``fmt`` like hiredis's ``redisvFormatCommand``."""
     nul = fmt.find("\0")
     if nul >= 0:
         fmt = fmt[:nul]
+    if "%" not in fmt:
+        return _static_plan(fmt, [w for w in fmt.split(" ") if w])
     argv: list[list] = []
     cur: list = []
     buf: list[str] = []
@@ -209,7 +223,7 @@ def compile_format(fmt: str) -> Plan | Undefined | _FormatError:
 
 
 class PlanCache:
-    """Compiled formats by command text (bounded; cleared when full)."""
+    """Compiled formats by command text (bounded: texts beyond ``limit`` are compiled per use)."""
 
     __slots__ = ("_plans", "limit")
 
@@ -221,9 +235,10 @@ class PlanCache:
         p = self._plans.get(fmt)
         if p is None:
             p = compile_format(fmt)
-            if len(self._plans) >= self.limit:
-                self._plans.clear()
-            self._plans[fmt] = p
+            # commands built from changing PV values would only churn the cache: keep the
+            # first ``limit`` texts (the constant ones of the cfg come first)
+            if len(self._plans) < self.limit:
+                self._plans[fmt] = p
         return p
 
 

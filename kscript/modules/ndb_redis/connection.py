@@ -33,7 +33,7 @@ from typing import Callable
 
 from .command import FORMAT_ERROR, pack_argv
 from .params import ServerSpec
-from .replies import ErrorReply, ProtocolError, RespReader, Status
+from .replies import ErrorReply, ProtocolError, RespReader, Status, _Incomplete, _parse
 
 LogFn = Callable[[str, str], None]
 
@@ -148,10 +148,25 @@ class SocketTransport:
             self.errstr = FORMAT_TEXT
             return None
         try:
-            self.sock.sendall(packed)
+            sock = self.sock
+            sock.sendall(packed)
+            reader = self.reader
+            if reader.pos >= len(reader.buf):
+                # fast path: the whole reply in one read, nothing buffered before
+                data = sock.recv(65536)
+                if not data:
+                    raise EOFError
+                try:
+                    r, end = _parse(data, 0)
+                    if end == len(data):
+                        return r
+                    reader.buf, reader.pos = data, end
+                    return r
+                except _Incomplete:
+                    reader.feed(data)
             return self._read()
-        except (OSError, EOFError, ProtocolError) as e:
-            self._fail(e)
+        except (OSError, EOFError, ProtocolError, ValueError, IndexError) as e:
+            self._fail(e if isinstance(e, (OSError, EOFError, ProtocolError)) else ProtocolError(str(e)))
             return None
 
     def append(self, packed: bytes) -> None:

@@ -93,6 +93,28 @@ class _KsFakeSocket(FakeSocket):
             return out
         return result
 
+    _ks_fields = None
+
+    def _process_command(self, fields):
+        self._ks_fields = fields
+        try:
+            super()._process_command(fields)
+        finally:
+            self._ks_fields = None
+
+    def _unknown_command(self, command, args=None):
+        """Redis 7.0's text: original case, the first arguments quoted (fakeredis lower-cases)."""
+        fields = self._ks_fields
+        if not fields:
+            return super()._unknown_command(command, args)
+        name = fields[0].decode("utf-8", "replace").replace("\r", " ").replace("\n", " ")
+        rest = ""
+        for f in fields[1:]:
+            if len(rest) >= 128:
+                break
+            rest += "'" + f[:128 - len(rest)].decode("utf-8", "replace") + "' "
+        return SimpleError(f"ERR unknown command '{name[:128]}', with args beginning with: {rest}")
+
     def _blocking(self, timeout, func, shape=None):
         ret = func(True)
         if ret is not None or self._in_transaction:

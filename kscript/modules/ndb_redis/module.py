@@ -174,6 +174,7 @@ class NdbRedisModule(Module):
         self.server_list: list[Server] = []
         self.boxes: dict[str, Box] = {}
         self.plans = PlanCache()
+        self._plan_dict = self.plans._plans
         self.init_log: list = []
         self.settings: Settings | None = None
         self.connector = None
@@ -332,8 +333,8 @@ class NdbRedisModule(Module):
         box = self.boxes.get(res)
         if box is None:
             box = self.get_box(res)
-        plan = self.plans.get(cmd)
-        if type(plan) is Plan and plan.packed is not None:
+        plan = self._plan_dict.get(cmd)
+        if plan is not None and type(plan) is Plan and plan.packed is not None:
             packed = plan.packed
         else:
             packed = self._pack(ctx, cmd, args)

@@ -31,23 +31,24 @@ _REASON_TEXT = {200: "Call completed elsewhere"}
 
 
 class CancelReason:
-    """What goes in the Reason header of tm's CANCELs: a final reply code (``cause``),
-    or the Reason headers of the CANCEL that was received (``headers``)."""
+    """What goes in the Reason header of tm's CANCELs: a final reply code (``cause``,
+    with a ``text`` when :func:`cancel_uacs` found one), or the Reason headers of the
+    CANCEL that was received (``headers``)."""
 
-    __slots__ = ("cause", "headers")
+    __slots__ = ("cause", "headers", "reason_text")
 
     def __init__(self, cause: int = 0, headers: str | None = None):
         self.cause = cause
         self.headers = headers
+        self.reason_text: str | None = None
 
     def text(self, tm) -> str:
         if self.headers:
             return self.headers
         if self.cause > 0 and tm.param("local_cancel_reason"):
             s = f"Reason: SIP;cause={self.cause}"
-            txt = _REASON_TEXT.get(self.cause)
-            if txt:
-                s += f';text="{txt}"'
+            if self.reason_text:
+                s += f';text="{self.reason_text}"'
             return s + "\r\n"
         return ""
 
@@ -184,6 +185,8 @@ def cancel_branch(tm, t: Transaction, b: int, reason: CancelReason | None, flags
 
 
 def cancel_uacs(tm, t: Transaction, branches: list[int], reason: CancelReason | None, flags: int, sink) -> int:
+    if reason is not None and reason.cause > 0 and reason.reason_text is None:
+        reason.reason_text = _REASON_TEXT.get(reason.cause)  # cancel_reason_text()
     ret = 0
     for i in branches:
         f = flags | (F_CANCEL_B_FAKE_REPLY if t.uacs[i].request is None else 0)

@@ -82,11 +82,10 @@ def faked_request(t: Transaction, sink, uac=None, extra_flags: int = 0) -> TmCon
     Output (sent messages, log lines) goes to ``sink``'s lists, so that everything a
     reply or a timer caused is reported together, in order."""
     rs = t.request
-    script = sink.script if sink is not None else None
-    ctx = MsgContext(script, rs.msg, rs.src, rs.rcv, route_type="failure",
-                     received_at=rs.data.get("_received_at", 0.0))
+    script = sink.script if sink is not None else rs.script
+    ctx = MsgContext(script, rs.msg, rs.src, rs.rcv, route_type="failure", received_at=rs.received_at)
     ctx.__class__ = TmContext
-    ctx.data = {k: v for k, v in rs.data.items() if not k.startswith("_")}
+    ctx.data = dict(rs.data)
     _NEW_URI.__set__(ctx, rs.new_uri)
     _DST_URI.__set__(ctx, rs.dst_uri)
     ctx.flags = rs.flags

@@ -11,7 +11,7 @@ transaction: replied, relayed, released) in ``ctx.data["tm_kr"]``.
 from __future__ import annotations
 
 from .failure import BRANCH_IDX
-from .transaction import (KR_ERR_DELAYED, KR_EXIST, KR_RLSD, RequestState, Transaction, method_of)
+from .transaction import KR_ERR_DELAYED, KR_EXIST, KR_RLSD, RequestState, Transaction, method_of
 
 # core/error.h
 E_UNSPEC = -1
@@ -90,10 +90,9 @@ def t_check(tm, ctx) -> int:
 def snapshot(tm, ctx) -> RequestState:
     """The request as the transaction keeps it (``sip_msg_cloner``)."""
     data = {k: v for k, v in ctx.data.items() if not k.startswith("tm_")}
-    data["_received_at"] = ctx.received_at
-    return RequestState(msg=ctx.msg, src=ctx.src, rcv=ctx.rcv, new_uri=ctx.new_uri, dst_uri=ctx.dst_uri,
-                        flags=ctx.flags, force_rport=ctx.force_rport, add_local_rport=ctx.add_local_rport,
-                        force_socket=ctx.force_socket, avps=ctx.avps, xavps=ctx.xavps, data=data)
+    return RequestState(script=ctx.script, received_at=ctx.received_at, msg=ctx.msg, src=ctx.src, rcv=ctx.rcv,
+                        new_uri=ctx.new_uri, dst_uri=ctx.dst_uri, flags=ctx.flags, force_rport=ctx.force_rport,
+                        add_local_rport=ctx.add_local_rport, force_socket=ctx.force_socket, avps=ctx.avps, xavps=ctx.xavps, data=data)
 
 
 def new_transaction(tm, ctx) -> Transaction:

@@ -18,8 +18,8 @@ from ...sip import output
 from ...sip.output import DestinationError, reverse_hex
 from .failure import BRANCH_IDX, consume_ruri, ruri_is_new, track_ruri
 from .lookup import (E_BAD_ADDRESS, E_CANCELED, E_CFG, E_NO_SOCKET, E_SCRIPT, E_SEND, E_TOO_MANY_BRANCHES,
-                     E_UNSPEC, KR_ERR_DELAYED, KR_FWDED, get_t, set_kr, t_newtran, t_release_transaction)
-from .transaction import Transaction, Uac, method_of
+                     E_UNSPEC, get_t, set_kr, t_newtran, t_release_transaction)
+from .transaction import KR_ERR_DELAYED, KR_FWDED, Transaction, Uac, method_of
 
 PROTOS = ("udp", "tcp", "tls", "sctp", "ws", "wss")
 

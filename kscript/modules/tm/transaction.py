@@ -75,6 +75,8 @@ class RequestState:
     reply_lumps: list = field(default_factory=list)
     lumps_saved: bool = False
     data: dict = field(default_factory=dict)     # selected per-message module state
+    script: Any = None
+    received_at: float = 0.0
 
 
 @dataclass(eq=False)
@@ -406,21 +408,40 @@ class TransactionTable:
         return None
 
     # ------------------------------------------------------------ replies
+    @staticmethod
+    def parse_branch(br: str | None) -> tuple[int, str, int] | None:
+        """(hash index, md5, branch) of a tm branch id, or None."""
+        if not br or len(br) <= len(MCOOKIE) or not br.startswith(MCOOKIE):
+            return None
+        parts = br[len(MCOOKIE):].split(".")
+        if len(parts) != 3 or not all(parts):
+            return None
+        hash_index = reverse_hex2int(parts[0])
+        branch = reverse_hex2int(parts[2])
+        md5 = parts[1]
+        if hash_index is None or branch is None or len(md5) != 32 or hash_index >= 65536:
+            return None
+        return hash_index, md5, branch
+
+    def match_reply_branch(self, br: str | None) -> tuple[Transaction | None, int]:
+        """The transaction and branch a tm branch id belongs to (no method check)."""
+        p = self.parse_branch(br)
+        if p is None:
+            return None, -1
+        hash_index, md5, branch = p
+        for t in self.entries.get(hash_index, ()):
+            if t.md5 == md5 and branch < len(t.uacs):
+                return t, branch
+        return None, -1
+
     def match_reply(self, msg) -> tuple[Transaction | None, int]:
         """``t_reply_matching``: (transaction, branch) or (None, -1)."""
         if not msg.vias or msg.cseq is None:
             return None, -1
-        br = msg.vias[0].branch
-        if not br or len(br) <= len(MCOOKIE) or not br.startswith(MCOOKIE):
+        p = self.parse_branch(msg.vias[0].branch)
+        if p is None:
             return None, -1
-        parts = br[len(MCOOKIE):].split(".")
-        if len(parts) != 3 or not all(parts):
-            return None, -1
-        hash_index = reverse_hex2int(parts[0])
-        branch = reverse_hex2int(parts[2].split(";")[0])
-        md5 = parts[1]
-        if hash_index is None or branch is None or len(md5) != 32 or hash_index >= 65536:
-            return None, -1
+        hash_index, md5, branch = p
         cseq_method = msg.cseq.method
         is_cancel = cseq_method == "CANCEL"
         for t in list(self.entries.get(hash_index, ())):

@@ -58,9 +58,12 @@ def redis_server(shared_redis):
 
 
 # ---------------------------------------------------------------- cluster
+CLUSTER_PASS = "cpass"
+
+
 @pytest.fixture(scope="session")
 def redis_cluster(tmp_path_factory):
-    """Three masters on loopback, slots assigned; yields the list of RedisProc."""
+    """Three masters on loopback (password ``cpass``), slots assigned; yields the list of RedisProc."""
     if REDIS_SERVER is None or REDIS_CLI is None:
         pytest.skip("redis-server/redis-cli are not installed")
     tmp = tmp_path_factory.mktemp("cluster")
@@ -69,16 +72,19 @@ def redis_cluster(tmp_path_factory):
         for _ in range(3):
             port = free_port(need_bus=True)
             p = RedisProc(tmp, port=port, args=["--cluster-enabled", "yes", "--cluster-config-file",
-                                                 f"nodes-{port}.conf", "--cluster-node-timeout", "2000"])
+                                                 f"nodes-{port}.conf", "--cluster-node-timeout", "2000",
+                                                 "--requirepass", CLUSTER_PASS, "--masterauth", CLUSTER_PASS])
             nodes.append(p.start())
-        out = subprocess.run([REDIS_CLI, "--cluster", "create", *[f"127.0.0.1:{p.port}" for p in nodes],
+        out = subprocess.run([REDIS_CLI, "-a", CLUSTER_PASS, "--no-auth-warning", "--cluster", "create",
+                              *[f"127.0.0.1:{p.port}" for p in nodes],
                               "--cluster-replicas", "0", "--cluster-yes"], capture_output=True, text=True,
                              timeout=30)
         if out.returncode != 0:
             raise RuntimeError("redis-cli --cluster create failed:\n" + out.stdout + out.stderr)
         t0 = time.monotonic()
         while time.monotonic() - t0 < 15:
-            if all("cluster_state:ok" in p.cli("CLUSTER", "INFO") for p in nodes):
+            if all("cluster_state:ok" in p.cli("-a", CLUSTER_PASS, "--no-auth-warning", "CLUSTER", "INFO")
+                   for p in nodes):
                 break
             time.sleep(0.1)
         else:
@@ -90,8 +96,10 @@ def redis_cluster(tmp_path_factory):
 
 
 # ---------------------------------------------------------------- sentinel
-@pytest.fixture
-def sentinel_group(tmp_path):
+@pytest.fixture(scope="module")
+def sentinel_group(tmp_path_factory):
+    """Module-scoped: the replica test runs before the failover test of the module."""
+    tmp_path = tmp_path_factory.mktemp("sentinel")
     if REDIS_SERVER is None or REDIS_CLI is None:
         pytest.skip("redis-server/redis-cli are not installed")
     name = "mymaster"

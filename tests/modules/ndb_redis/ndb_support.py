@@ -144,10 +144,15 @@ class SentinelGroup:
         return None
 
     def wait_master(self, port: int, timeout: float = 20.0) -> None:
+        """Until every live sentinel names 127.0.0.1:port as the master."""
         t0 = time.monotonic()
         while time.monotonic() - t0 < timeout:
-            m = self.current_master()
-            if m is not None and m[1] == port:
+            answers = []
+            for s in self.sentinels:
+                if s.proc is None or s.proc.poll() is not None:
+                    continue
+                answers.append(s.cli("SENTINEL", "get-master-addr-by-name", self.name).split())
+            if answers and all(a == ["127.0.0.1", str(port)] for a in answers):
                 return
             time.sleep(0.1)
         raise RuntimeError(f"sentinels did not promote 127.0.0.1:{port} (now {self.current_master()})")

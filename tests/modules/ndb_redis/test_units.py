@@ -125,8 +125,8 @@ def test_plan_cache():
     p = c.get("GET a")
     assert c.get("GET a") is p
     c.get("GET b")
-    c.get("GET c")
-    assert c.get("GET a") is not p
+    q = c.get("GET c")
+    assert c.get("GET a") is p and c.get("GET c") is not q
 
 
 # ---------------------------------------------------------------- replies
