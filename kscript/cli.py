@@ -102,10 +102,17 @@ class _StepAction(argparse.Action):
 
 
 def cmd_check(args) -> int:
-    from .check import check_file
-    from .runtime.emulated import emulated_functions
+    """``kscript check``: exit 0 (ok, warnings on stderr), 1 (errors), 3 (kscript bug)."""
+    try:
+        from .check import check_file
 
-    report = check_file(args.cfg, args.defines, emulated=emulated_functions())
+        report = check_file(args.cfg, args.defines, emulated=_emulated_for_check())
+    except KeyboardInterrupt:
+        raise
+    except Exception as e:  # noqa: BLE001 - never a traceback, whatever the input
+        print(f"{args.cfg}: internal error: kscript failed while checking this file "
+              f"({type(e).__name__}: {e}); please report it", file=sys.stderr)
+        return 3
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
         return 0 if report.ok else 1
@@ -118,6 +125,9 @@ def cmd_check(args) -> int:
             text = str(e)
             head, _, rest = text.partition("\n")
             head = head.replace(f"{e.kind}:", _paint(f"{e.kind}:", "1;31", color), 1)
+            kl = getattr(e, "kamailio_line", None)
+            if kl is not None and e.pos is not None and kl != e.pos.line:
+                head += f" [kamailio -c reports line {kl}]"
             print(head + ("\n" + rest if rest else ""), file=sys.stderr)
         print(f"{args.cfg}: {len(report.errors)} error(s)", file=sys.stderr)
         return 1
@@ -126,6 +136,57 @@ def cmd_check(args) -> int:
     print(f"{args.cfg}: ok — {len(s['modules'])} modules, {s['params']} core params, routes: {routes}, "
           f"{len(report.warnings)} warning(s)")
     return 0
+
+
+def _emulated_for_check():
+    """The (module, function) pairs kscript emulates, for ``check``'s warnings.
+
+    Asking the module registry imports every module implementation (Redis
+    clients included), which ``kscript check`` must not do: the answer is
+    computed once in a child process and cached per version of kscript/modules
+    (``~/.cache/kscript/emulated-*.json``). None (no such warnings) if that fails.
+    """
+    import hashlib
+    base = os.path.dirname(os.path.abspath(__file__))
+    h = hashlib.sha256()
+    try:
+        for d in ("modules", "runtime"):
+            with os.scandir(os.path.join(base, d)) as it:
+                for ent in sorted(it, key=lambda e: e.name):
+                    if ent.name.endswith(".py"):
+                        st = ent.stat()
+                        h.update(f"{d}/{ent.name}:{st.st_mtime_ns}:{st.st_size};".encode())
+    except OSError:
+        return None
+    cache_dir = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
+                             "kscript")
+    path = os.path.join(cache_dir, f"emulated-{h.hexdigest()[:24]}.json")
+    try:
+        with open(path, encoding="utf-8") as f:
+            return {tuple(x) for x in json.load(f)}
+    except (OSError, ValueError, TypeError):
+        pass
+    import subprocess
+    code = ("import json,sys\nfrom kscript.runtime.emulated import emulated_functions\n"
+            "json.dump(sorted([list(x) for x in emulated_functions()]), sys.stdout)")
+    try:
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                             env=dict(os.environ, PYTHONPATH=os.pathsep.join(
+                                 [os.path.dirname(base)] + [p for p in [os.environ.get("PYTHONPATH")] if p])))
+        if out.returncode != 0:
+            return None
+        pairs = json.loads(out.stdout)
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return None
+    try:
+        os.makedirs(cache_dir, exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(pairs, f)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+    return {tuple(x) for x in pairs}
 
 
 def _read_message(path: str) -> str:

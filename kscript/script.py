@@ -21,6 +21,7 @@ from .modules import registry
 from .runtime.compiler import CallSlot, Compiler
 from .runtime.context import LogRecord, MsgContext, Sent, Socket
 from .runtime.signals import BreakSignal, ExitSignal, ReturnSignal
+from .sip.message import SipMessage
 
 DEFAULT_SRC = "udp:127.0.0.1:5060"
 # Kamailio's faked message for event routes without a SIP message (core/fmsg.c@5.6.3:31)
@@ -327,8 +328,6 @@ class Script:
     def process(self, message, src: str | Socket = DEFAULT_SRC) -> Result:
         """Run one SIP message (text, bytes or SipMessage) through the cfg, as Kamailio
         would on receiving it from ``src``."""
-        from .sip.message import SipMessage
-
         self.ensure_runnable()
         msg = message if isinstance(message, SipMessage) else SipMessage.parse(message)
         if msg.is_request:

@@ -20,7 +20,8 @@ from .api import *  # noqa: F401,F403
 from .api import DbConnection, DbError
 from .url import DbUrl, UrlError, parse_db_url
 
-__all__ = ["connect", "register_backend", "parse_db_url", "DbUrl", "DbError", "UrlError", "DbConnection"]
+__all__ = ["connect", "register_backend", "parse_db_url", "DbUrl", "DbError", "UrlError", "DbConnection",
+           "UnavailableDb"]
 
 _BACKENDS: dict[str, Callable] = {}
 
@@ -30,8 +31,29 @@ def register_backend(scheme: str, factory: Callable) -> None:
     _BACKENDS[scheme.lower()] = factory
 
 
-def connect(script, url: str | DbUrl) -> DbConnection:
-    """A connection for ``url`` (``db_bind_mod`` + ``init``); raises DbError."""
+class UnavailableDb(DbConnection):
+    """Stands for a DB whose backend module the cfg does not load (``mysql://`` without
+    ``db_mysql``...).  Kamailio refuses to start; kscript lets such a cfg load -- so
+    that tests can mock the functions using the DB -- and fails on the first real use."""
+
+    def __init__(self, url, reason: str, who: str = ""):
+        super().__init__(url)
+        self.reason = reason
+        self.who = who
+
+    def _fail(self, *a, **kw):
+        from ..errors import ConfigError
+        raise ConfigError(f"{self.who + ': ' if self.who else ''}no database: {self.reason} "
+                          f"(Kamailio would refuse to start; mock the functions using it)")
+
+    query = insert = update = delete = table_version = _fail
+
+
+def connect(script, url: str | DbUrl, *, lazy_missing: bool = False, who: str = "") -> DbConnection:
+    """A connection for ``url`` (``db_bind_mod`` + ``init``); raises DbError.
+
+    With ``lazy_missing``, a URL whose backend module is not loaded gives an
+    :class:`UnavailableDb` (failing on first use) instead of raising."""
     u = url if isinstance(url, DbUrl) else parse_db_url(url)
     scheme = u.scheme.lower()
     mod = getattr(script, "modules", {}).get(f"db_{scheme}")
@@ -43,4 +65,7 @@ def connect(script, url: str | DbUrl) -> DbConnection:
         factory = _BACKENDS.get(scheme)
     if factory is not None:
         return factory(script, u)
-    raise DbError(f"module db_{scheme} not found (loadmodule \"db_{scheme}.so\" is needed for db_url {u})")
+    reason = f"module db_{scheme} not found (loadmodule \"db_{scheme}.so\" is needed for db_url {u})"
+    if lazy_missing:
+        return UnavailableDb(u, reason, who)
+    raise DbError(reason)

@@ -180,7 +180,7 @@ class AccModule(Module):
             if p("db_extra") is not None:
                 self.db_extra = parse_extra(p("db_extra"))
             try:
-                self.db = kdb.connect(self.script, url)
+                self.db = kdb.connect(self.script, url, lazy_missing=True, who="acc")
             except DbError as e:
                 raise ConfigError(f"acc: failed...did you load a database module? ({e})") from None
             for f in ("db_flag", "db_missed_flag"):

@@ -64,7 +64,7 @@ class AuthDbModule(Module):
         if "auth" not in self.script.modules:
             raise ConfigError("auth_db: unable to find bind_auth function. Check if you load the auth module.")
         try:
-            self.db = kdb.connect(self.script, self.param("db_url"))
+            self.db = kdb.connect(self.script, self.param("db_url"), lazy_missing=True, who="auth_db")
         except DbError as e:
             raise ConfigError(f"auth_db: unable to connect to the database ({e})") from None
         self.credentials = _parse_credentials(self.param("load_credentials"))
@@ -82,7 +82,8 @@ class AuthDbModule(Module):
 
     def _check_table(self, table: str, ctx) -> None:
         """The table version check Kamailio runs in the function's fixup."""
-        if table in self._checked_tables or not self.param("version_table"):
+        if table in self._checked_tables or not self.param("version_table") \
+                or isinstance(self.db, kdb.UnavailableDb):
             return
         self._checked_tables.add(table)
         try:

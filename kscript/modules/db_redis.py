@@ -12,8 +12,10 @@ The module exports no cfg functions; modules using a DB (usrloc, auth_db, acc...
 get a :class:`~kscript.db.redis.RedisDbConnection` through :func:`kscript.db.connect`.
 
 Observability for tests: :attr:`DbRedisModule.full_scans` lists every full (or
-range) table scan as ``(table, where-columns, operation)``, and each message's
-``ctx.data["db_full_scans"]`` counts the scans it caused.
+range) table scan as ``(table, where-columns, operation)``, each message's
+``ctx.data["db_full_scans"]`` counts the scans it caused, and
+:meth:`DbRedisModule.client` gives a redis-py client on the db_url's Redis (for
+seeding subscribers, inspecting keys) in the script's Redis mode.
 """
 
 from __future__ import annotations
@@ -81,6 +83,20 @@ class DbRedisModule(Module):
         conn = RedisDbConnection(self.script, url, tables, log=self._log, stats=self.stats)
         self.connections.append(conn)
         return conn
+
+    def client(self, url: str | None = None):
+        """A redis-py client (``decode_responses=True``) on the Redis of ``url`` (default: the
+        first db_redis connection made by the cfg's modules), in the script's Redis mode --
+        for seeding and inspecting db_redis data in tests."""
+        from .. import redis_backend
+        from ..db.url import parse_db_url
+        if url is None:
+            if not self.connections:
+                return None
+            u = self.connections[0].url
+        else:
+            u = parse_db_url(url)
+        return redis_backend.redis_py_client(self.script, u.host, u.port, u.db_index, u.password)
 
     def close(self) -> None:
         for c in self.connections:

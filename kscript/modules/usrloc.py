@@ -262,7 +262,7 @@ class UsrlocModule(Module):
         self.db = None
         if self.db_mode != NO_DB:
             try:
-                self.db = kdb.connect(self.script, p("db_url"))
+                self.db = kdb.connect(self.script, p("db_url"), lazy_missing=True, who="usrloc")
             except DbError as e:
                 raise ConfigError(f"usrloc: failed to bind database module ({e})") from None
         self.next_timer = self.script.clock() + p("timer_interval")
@@ -293,7 +293,7 @@ class UsrlocModule(Module):
             return d
         d = UDomain(name)
         self.domains[name] = d
-        if self.db_mode != NO_DB:
+        if self.db_mode != NO_DB and not isinstance(self.db, kdb.UnavailableDb):
             db = self.db
             if self.param("version_table"):
                 try:

@@ -62,6 +62,8 @@ def preprocess(text: str, defines: dict | None = None) -> tuple[SourceMap, dict]
         if "without matching #!endif" in e.message or "without a matching #!endif" in e.message:
             raise Incomplete() from None
         raise
+    if getattr(smap, "open_ifdef", None) is not None or getattr(pp, "_if_stack", None):
+        raise Incomplete()  # an #!ifdef waiting for its #!endif
     for ev in getattr(smap, "events", None) or ():
         if getattr(ev, "at_end", False):
             raise Incomplete()

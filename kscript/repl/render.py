@@ -54,6 +54,8 @@ def quote(s: str) -> str:
 
 
 def value_text(v: Any) -> str:
+    if isinstance(v, Raw):
+        return str(v)
     if v is None:
         return "<null>"
     if isinstance(v, bool):
@@ -67,6 +69,25 @@ def value_text(v: Any) -> str:
     return repr(v)
 
 
+class Raw(str):
+    """A value shown as is (not quoted, no type)."""
+
+
+def xavp_text(items) -> str:
+    """An xavp root's items (dicts of field value stacks), newest first: ``[{b="x", n=1}]``."""
+    out = []
+    for item in items if isinstance(items, list) else [items]:
+        if isinstance(item, dict):
+            fields = []
+            for k, v in item.items():
+                vals = v if isinstance(v, list) else [v]
+                fields.append(f"{k}=" + (value_text(vals[0]) if len(vals) == 1 else value_text(vals)))
+            out.append("{" + ", ".join(fields) + "}")
+        else:
+            out.append(value_text(item))
+    return "[" + ", ".join(out) + "]"
+
+
 def type_name(v: Any) -> str:
     if v is None:
         return "null"
@@ -76,6 +97,8 @@ def type_name(v: Any) -> str:
 
 
 def typed(v: Any, paint: Painter) -> str:
+    if isinstance(v, Raw):
+        return str(v)
     return f"{value_text(v)} {paint('(' + type_name(v) + ')', 'type')}"
 
 
@@ -129,7 +152,7 @@ def snapshot(script, ctx) -> dict[str, Any]:
             label = f"$avp({name})" if kind == "s" else f"$avp(i:{name})"
             snap[label] = list(stack)
         for root, items in list(ctx.xavps.items()):
-            snap[f"$xavp({root})"] = repr(items)
+            snap[f"$xavp({root})"] = Raw(xavp_text(items))
         snap["branches"] = len(ctx.branches)
         if ctx.lumps is not None:
             snap["message edits"] = repr(ctx.lumps)
@@ -171,7 +194,7 @@ def diff_lines(before: dict, after: dict, script, paint: Painter, skip: set[str]
             out.append(f"  {tilde} {key}: {' '.join(parts)}")
         elif key == "branches":
             out.append(f"  {tilde} branches: {old if old is not _MISSING else 0} -> {new}")
-        elif key in ("message edits", "reply headers", "force_send_socket") or key.startswith("$xavp"):
+        elif key in ("message edits", "reply headers", "force_send_socket") or isinstance(new, Raw):
             out.append(f"  {tilde} {key}: {new if not isinstance(new, list) else ', '.join(map(str, new))}")
         else:
             shown_old = "unset" if old is _MISSING else value_text(old)

@@ -24,7 +24,7 @@ from importlib import resources
 from typing import Any, Callable
 
 from .. import nodes as N
-from ..errors import ConfigError, KscriptError, Position
+from ..errors import KscriptError, Position
 from ..runtime.signals import BreakSignal, ExitSignal, ReturnSignal, ScriptAbort
 from .debugger import ReplTracer, Runner, StackEntry, route_label, short_file
 from .fragments import FILE as REPL_FILE
@@ -331,6 +331,8 @@ class ReplSession:
         self._marks[id(ctx)] = [len(ctx.logs), len(ctx.sent)]
 
         def job():
+            saved_pos = ctx.cur_pos
+            ctx.cur_pos = None  # logs of this input are not the last cfg action's
             try:
                 return ("value", fn(ctx))
             except ReturnSignal as r:
@@ -339,6 +341,9 @@ class ReplSession:
                 return ("break", 0)
             except ExitSignal as x:
                 return ("drop" if x.drop else "exit", x.value)
+            finally:
+                if self.tracer.paused is not None:
+                    ctx.cur_pos = saved_pos  # the paused route goes on from where it was
 
         def finish(status, payload):
             self._flush(ctx)
@@ -597,8 +602,9 @@ class ReplSession:
                 continue
             seen.append(text)
         snap = snapshot(self.script, self.current_ctx())
+        roots = {t.split("=>")[0].split("[")[0] + ")" for t in seen if t.startswith("$xavp(")}
         for key, v in snap.items():
-            if key.startswith("$") and key not in ("$ru", "$du") and key not in seen:
+            if key.startswith("$") and key not in ("$ru", "$du") and key not in seen and key not in roots:
                 out.append((key, v[0] if isinstance(v, list) and len(v) == 1 else v))
         return out
 
@@ -616,4 +622,4 @@ class ReplSession:
                 pass
 
 
-__all__ = ["ReplSession", "sample_invite", "KEYWORD_PVS", "ConfigError"]
+__all__ = ["ReplSession", "sample_invite", "default_config_path", "KEYWORD_PVS"]

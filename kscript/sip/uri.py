@@ -675,7 +675,27 @@ def _slow(text: str, kind: str, off: int) -> dict:
     return out
 
 
+_URI_CACHE: dict = {}
+_URI_CACHE_MAX = 4096
+
+
 def parse_uri(text: str, *, phone2tel: bool = True) -> SipUri:
+    """Parse ``text`` like Kamailio's ``parse_uri()``; raise :class:`SipParseError` if it fails.
+
+    Results are cached per text: a message's R-URI, From and To are parsed several
+    times per route, and SipUri values are treated as immutable (``replace()`` copies).
+    """
+    key = (text, phone2tel)
+    u = _URI_CACHE.get(key)
+    if u is None:
+        u = _parse_uri(text, phone2tel)
+        if len(_URI_CACHE) >= _URI_CACHE_MAX:
+            _URI_CACHE.clear()
+        _URI_CACHE[key] = u
+    return u
+
+
+def _parse_uri(text: str, phone2tel: bool) -> SipUri:
     """Parse ``text`` like Kamailio's ``parse_uri()``; raise :class:`SipParseError` if it fails.
 
     >>> parse_uri("tel:+1-555-0100;phone-context=example.com").user

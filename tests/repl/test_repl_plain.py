@@ -106,3 +106,8 @@ def test_a_config_that_fails_to_load_exits_1(tmp_path):
 def test_without_a_config():
     r = run_repl('$(ru{uri.user})\nxlog("L_INFO", "$rm\\n")\n', cfg=None)
     assert r.stdout.splitlines() == ['"bob" (str)', "  INFO   INVITE", "=> 1 (true)"]
+
+
+def test_defines_from_the_command_line():
+    r = run_repl("FOO * 2\n", "-A", "FOO=21")
+    assert r.stdout.splitlines() == ["42 (int)"]

@@ -1,0 +1,149 @@
+"""CPU time per message of ``script.process()`` beside real Kamailio's, same run.
+
+Three workloads (issue 3): (a) a one-line ``sl_send_reply`` route, (b) Debian's
+default kamailio.cfg answering an OPTIONS to itself (the REQINIT keepalive), (c)
+an OPTIONS to an unknown user (the whole route, ending in a stateful 404).
+
+Kamailio runs with ``-n 1`` on 127.0.0.1; its CPU is read from /proc (all its
+processes) before and after N requests sent one at a time from a UDP socket,
+each answered before the next is sent. kscript's CPU is ``time.process_time()``
+around N ``process()`` calls. Prints figures and ratios; not a test.
+
+    python3 benchmarks/run.py [-n 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, ROOT)
+
+import kscript  # noqa: E402
+
+KAMAILIO = "/usr/sbin/kamailio"
+MODDIR = "/usr/lib/x86_64-linux-gnu/kamailio/modules"
+PORT = 5077
+TICK = os.sysconf("SC_CLK_TCK")
+
+ONE_LINE = """#!KAMAILIO
+debug=0
+loadmodule "sl.so"
+request_route { sl_send_reply("200", "OK"); }
+"""
+
+
+def options(ruri: str, i: int, uac_port: int) -> str:
+    return (f"OPTIONS {ruri} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{uac_port};branch=z9hG4bK-bench-{i}\r\n"
+            f"Max-Forwards: 70\r\nFrom: <sip:bench@127.0.0.1>;tag=b{i}\r\nTo: <{ruri}>\r\n"
+            f"Call-ID: bench-{i}@127.0.0.1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n")
+
+
+def workloads():
+    debian = os.path.join(ROOT, "tests", "data", "debian", "kamailio.cfg")
+    return [
+        ("(a) one-line sl_send_reply", None, f"sip:127.0.0.1:{PORT}"),
+        ("(b) Debian cfg, keepalive OPTIONS", debian, f"sip:127.0.0.1:{PORT}"),
+        ("(c) Debian cfg, OPTIONS unknown user (404)", debian, f"sip:nobody@127.0.0.1:{PORT}"),
+    ]
+
+
+def _cpu_of_tree(root_pid: int) -> float:
+    total = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                parts = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ppid = int(parts[1])
+        if int(pid) == root_pid or ppid == root_pid:
+            total += int(parts[11]) + int(parts[12])
+    return total / TICK
+
+
+def kamailio_cpu_per_msg(cfg_path: str, ruri: str, n: int) -> float | None:
+    if not os.access(KAMAILIO, os.X_OK):
+        return None
+    run = tempfile.mkdtemp(prefix="kbench-")
+    proc = subprocess.Popen([KAMAILIO, "-f", cfg_path, "-DD", "-n", "1", "-l", f"udp:127.0.0.1:{PORT}",
+                             "-Y", run, "-w", run, "-L", MODDIR, "-m", "64", "-M", "8"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ua = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    ua.bind(("127.0.0.1", 0))
+    ua.settimeout(2.0)
+    port = ua.getsockname()[1]
+    try:
+        for _ in range(100):  # wait until it answers
+            try:
+                ua.sendto(options(ruri, 0, port).encode(), ("127.0.0.1", PORT))
+                ua.recvfrom(65535)
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            return None
+        for i in range(200):  # warm-up
+            ua.sendto(options(ruri, i + 1, port).encode(), ("127.0.0.1", PORT))
+            ua.recvfrom(65535)
+        before = _cpu_of_tree(proc.pid)
+        for i in range(n):
+            ua.sendto(options(ruri, 1000 + i, port).encode(), ("127.0.0.1", PORT))
+            ua.recvfrom(65535)
+        after = _cpu_of_tree(proc.pid)
+        return (after - before) / n
+    finally:
+        ua.close()
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        shutil.rmtree(run, ignore_errors=True)
+
+
+def kscript_cpu_per_msg(cfg_path: str, ruri: str, n: int) -> float:
+    script = kscript.load(cfg_path)
+    msgs = [options(ruri, i, 5080) for i in range(n)]
+    for m in msgs[:200]:
+        script.process(m)
+    t = time.process_time()
+    for m in msgs:
+        script.process(m)
+    return (time.process_time() - t) / n
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("-n", type=int, default=2000, help="messages per measurement")
+    args = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix="kbench-cfg-")
+    one = os.path.join(tmp, "one.cfg")
+    with open(one, "w") as f:
+        f.write(ONE_LINE)
+    print(f"{'workload':48} {'kscript':>12} {'kamailio':>12} {'ratio':>8}")
+    for name, cfg, ruri in workloads():
+        cfg = cfg or one
+        ks = kscript_cpu_per_msg(cfg, ruri, args.n)
+        ka = kamailio_cpu_per_msg(cfg, ruri, args.n)
+        ratio = f"{ks / ka:7.2f}x" if ka else "    n/a"
+        kam = f"{ka * 1e6:9.1f} µs" if ka else "    n/a"
+        print(f"{name:48} {ks * 1e6:9.1f} µs {kam} {ratio}")
+    print("targets: (b) <= 1.0x, (c) <= 2.0x kamailio's CPU per message")
+    shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
