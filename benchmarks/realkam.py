@@ -16,6 +16,13 @@ from __future__ import annotations
 import glob
 import json
 import os
+import sys as _sys
+
+# benchmarks/ holds a redis.py of its own: never let it shadow the redis package
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_sys.path[:] = [p for p in _sys.path if os.path.abspath(p or ".") != _HERE]
+if os.path.dirname(_HERE) not in _sys.path:
+    _sys.path.insert(0, os.path.dirname(_HERE))
 import shutil
 import signal
 import socket

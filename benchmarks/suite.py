@@ -28,8 +28,17 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 CFG = os.path.join(ROOT, "examples", "debian", "kamailio.cfg")
-sys.path.insert(0, HERE)
+# benchmarks/ has a redis.py of its own: keep it off sys.path (it would shadow redis-py)
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != HERE]
 sys.path.insert(0, ROOT)
+
+
+def _realkam():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("kscript_bench_realkam", os.path.join(HERE, "realkam.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 # (send fields, expected reply) -- all answered statelessly by the Debian cfg
 MESSAGES = [
@@ -89,7 +98,7 @@ def requests_of_suite(directory: str) -> list[str]:
 
 
 def real_kamailio(texts: list[str]) -> dict:
-    import realkam
+    realkam = _realkam()
     if not realkam.available():
         return {"error": "kamailio not installed"}
     k = realkam.RealKamailio(CFG, port=realkam_free_port())

@@ -22,7 +22,6 @@ from typing import Callable
 from prompt_toolkit import PromptSession, print_formatted_text
 from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
 from prompt_toolkit.document import Document
-from prompt_toolkit.filters import Condition
 from prompt_toolkit.formatted_text import ANSI
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 from prompt_toolkit.key_binding import KeyBindings
@@ -281,4 +280,4 @@ class ReplApp:
         return 0
 
 
-__all__ = ["ReplApp", "ReplLexer", "history_path", "make_history", "Condition"]
+__all__ = ["ReplApp", "ReplLexer", "history_path", "make_history", "ABORT", "CANCEL"]

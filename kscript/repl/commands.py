@@ -30,7 +30,8 @@ COMMANDS: list[Command] = [
             "set the current message from a file, build one, show it, or paste one (ends with an empty line)"),
     Command("src", "[PROTO:IP:PORT]", "show or set where the current message comes from ($si, $sp)"),
     Command("send", "", "process the current message through request_route, as `kscript run`"),
-    Command("reply", "[FILE]", "feed a reply (file or pasted) to the last relayed branch"),
+    Command("reply", "[FILE | CODE [REASON]]",
+            "feed a reply (a file, one built from a status code, or pasted) to the last relayed branch"),
     Command("run", "ROUTE", "run any route (failure_route[X], event_route[Y]...) on the current message"),
     Command("routes", "", "list the routes of the config"),
     Command("show", "[ROUTE]", "the source of a route, with line numbers"),
@@ -385,6 +386,10 @@ class Commands:
         s = self.s
         if s.paused:
             s.error("a run is paused: :continue or :abort it first")
+            return
+        code, _, reason = rest.partition(" ")
+        if code.isdigit() and len(code) == 3 and not os.path.exists(rest):
+            s.feed_reply(int(code), f"{code} {reason.strip()}".strip(), reason=reason.strip() or None)
             return
         if rest:
             text, name = self._read_file(rest), rest

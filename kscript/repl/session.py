@@ -522,12 +522,21 @@ class ReplSession:
         self.out(self.paint(f"== {self.msg_name}", "head"))
         self._run(lambda: self._process(text), finish, repl_frame=False)
 
-    def feed_reply(self, text: str, name: str) -> None:
+    def feed_reply(self, reply, name: str, reason: str | None = None) -> None:
+        """``:reply``: ``reply`` is the reply's text, or a status code (the reply is then built
+        from the last request sent)."""
         script = self.script
         script._last_ctx = None
         if hasattr(script, "feed_reply"):
-            job = lambda: script.feed_reply(text)  # noqa: E731
+            if isinstance(reply, int):
+                job = lambda: script.feed_reply(reply, reason=reason)  # noqa: E731
+            else:
+                job = lambda: script.feed_reply(reply)  # noqa: E731
+        elif isinstance(reply, int):
+            self.error("building a reply from a status code needs the tm emulation (give a FILE)")
+            return
         else:
+            text = reply
             self.out(self.paint("note: no transaction layer yet (tm): the reply goes through reply_route", "dim"))
             job = lambda: self._process(text)  # noqa: E731
         finish = self._finisher(name)
@@ -560,7 +569,7 @@ class ReplSession:
         sent = res.sent[mark[1]:] if ctx is not None and res.sent is ctx.sent else res.sent
         self.lines(log_lines(logs, p))
         self.lines(sent_lines(sent, p))
-        end = "dropped" if res.dropped else f"ended with {res.exit_code}"
+        end = "dropped" if res.dropped else ("done" if res.exit_code is None else f"ended with {res.exit_code}")
         self.out(f"  {p('..', 'dim')} {end}; {len(res.sent)} message(s) sent")
 
     def run_route(self, ref) -> None:

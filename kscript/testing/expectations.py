@@ -320,14 +320,30 @@ def _c_pv(v: StepView, spec) -> list[_Check]:
 
 
 def _redis_client(v: StepView):
-    script = v.script
-    server = v.redis_server
+    return redis_client(v.script, v.redis_server)
+
+
+def redis_client(script, server: str | None = None):
+    """A redis-py client for a scenario's Redis: the named ndb_redis server, or a db_redis
+    database (``server`` = its ``redis://`` URL); by default the first ndb_redis server
+    the cfg declares, else the database of db_redis's first connection."""
+    mods = getattr(script, "modules", {}) or {}
     if server is None:
-        names = redis_server_names(script) or db_redis_urls(script)
-        if not names:
-            raise LookupError("the config declares no ndb_redis server nor db_redis URL "
-                              "(set redis.server in the scenario)")
-        server = names[0]
+        names = redis_server_names(script) if "ndb_redis" in mods else []
+        if names:
+            return script.redis(names[0])
+        dbr = mods.get("db_redis")
+        if dbr is not None and hasattr(dbr, "client"):
+            urls = db_redis_urls(script)
+            c = dbr.client(urls[0] if urls else None)
+            if c is not None:
+                return c
+        if not mods:  # a stand-in script object (e.g. a real server in benchmarks/realkam.py)
+            return script.redis(None)
+        raise LookupError("the config declares no ndb_redis server nor db_redis URL "
+                          "(set redis.server in the scenario)")
+    if str(server).startswith("redis://") and "db_redis" in mods:
+        return mods["db_redis"].client(server)
     return script.redis(server)
 
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from ..errors import KscriptError
 from .clock import Clock, run_timers
-from .expectations import Failure, StepView, describe_sent, evaluate, redis_server_names
+from .expectations import Failure, StepView, describe_sent, evaluate, redis_client, redis_server_names
 from .scenario import Scenario, ScenarioFileError, Step, find_scenarios, load_file
 from .trace import RunTracer, write_cfgt_json
 from .yamlsrc import line_of
@@ -200,12 +200,12 @@ class Runner:
             script.seed_redis(sc.redis_seed_file)
         seed = sc.redis_seed
         if seed:
-            per_server = seed if isinstance(seed, dict) else {sc.redis_server or (servers[0] if servers else None): seed}
+            per_server = seed if isinstance(seed, dict) else {sc.redis_server: seed}
             for server, cmds in per_server.items():
-                if server is None:
-                    raise KscriptError(f"{sc.file}: redis.seed: the config declares no ndb_redis server "
-                                       f"(name one with redis.server)")
-                client = script.redis(server)
+                try:
+                    client = redis_client(script, server)
+                except LookupError as e:
+                    raise KscriptError(f"{sc.file}: redis.seed: {e}") from None
                 for cmd in cmds:
                     args = shlex.split(cmd) if isinstance(cmd, str) else [str(a) for a in cmd]
                     try:

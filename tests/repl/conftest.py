@@ -1,22 +1,12 @@
-"""Fixtures of the REPL tests: the test config, sessions with captured output."""
+"""Fixtures of the REPL tests: a session on the test config with its output collected."""
 
 from __future__ import annotations
 
-import os
-import re
 from pathlib import Path
 
 import pytest
 
-DATA = Path(__file__).parent / "data"
-ROOT = Path(__file__).absolute().parents[2]
-CFG = str(DATA / "repl.cfg")
-
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-
-
-def strip_ansi(text: str) -> str:
-    return _ANSI.sub("", text)
+CFG = str(Path(__file__).parent / "data" / "repl.cfg")
 
 
 class Captured:
@@ -34,11 +24,6 @@ class Captured:
 
 
 @pytest.fixture
-def cfg() -> str:
-    return CFG
-
-
-@pytest.fixture
 def repl():
     from kscript.repl.session import ReplSession
 
@@ -46,17 +31,3 @@ def repl():
     session = ReplSession(CFG, out=lines.append)
     yield Captured(session, lines)
     session.close()
-
-
-@pytest.fixture
-def history_file(tmp_path, monkeypatch) -> str:
-    path = str(tmp_path / "history")
-    monkeypatch.setenv("KSCRIPT_HISTORY", path)
-    return path
-
-
-def subprocess_env(**extra) -> dict:
-    env = dict(os.environ)
-    env.pop("NO_COLOR", None)
-    env.update(extra)
-    return env

@@ -141,7 +141,7 @@ def test_collect_message_rules():
     assert message_complete("OPTIONS sip:a SIP/2.0\nContent-Length: 0\n\n")
 
 
-def test_reply_without_transaction_layer_goes_through_reply_route(repl, tmp_path):
+def test_reply_from_a_file(repl, tmp_path):
     f = tmp_path / "200.sip"
     f.write_text("SIP/2.0 200 OK\nVia: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bK1\nFrom: <sip:a@b>;tag=1\n"
                  "To: <sip:b@b>;tag=2\nCall-ID: r1\nCSeq: 1 INVITE\nContent-Length: 0\n\n")
@@ -290,3 +290,29 @@ def test_ctrl_c_cancels_a_running_route(repl):
     assert out.startswith("interrupted at repl.cfg:40")
     assert "~ $var(spin): unset -> " in out
     assert repl.run("1") == "1 (int)"
+
+
+def test_reply_built_from_a_status_code_goes_to_the_relayed_branch(tmp_path):
+    from kscript.modules import registry
+    if registry.module_class("tm") is None:
+        pytest.skip("tm is not emulated")
+    cfg = tmp_path / "relay.cfg"
+    cfg.write_text('debug=2\nloadmodule "pv.so"\nloadmodule "xlog.so"\nloadmodule "sl.so"\nloadmodule "tm.so"\n'
+                   'request_route {\n\tt_on_reply("R");\n\t$du = "sip:10.0.0.9:5060";\n\tt_relay();\n}\n'
+                   'onreply_route[R] {\n\txlog("L_INFO", "reply $rs $rr\\n");\n}\n')
+    lines: list[str] = []
+    s = ReplSession(str(cfg), out=lines.append)
+    try:
+        s.execute(":send")
+        assert any("-> request to udp:10.0.0.9:5060: INVITE sip:bob@example.com SIP/2.0" in x for x in lines)
+        del lines[:]
+        s.execute(":reply 180")
+        out = "\n".join(lines)
+        assert out.startswith("== 180")
+        assert "INFO   reply 180 Ringing  [relay.cfg:12]" in out
+        assert "-> reply to udp:127.0.0.1:5060: SIP/2.0 180 Ringing" in out
+        del lines[:]
+        s.execute(":reply 486 Busy Here")
+        assert "-> reply to udp:127.0.0.1:5060: SIP/2.0 486 Busy Here" in "\n".join(lines)
+    finally:
+        s.close()
