@@ -422,8 +422,9 @@ class Parser:
                 children = []
             try:
                 value = cb[r](children)
-            except (Abort, KscriptError):
+            except KscriptError:
                 return
+            # an Abort (Kamailio stops: YYABORT) propagates: no syntax error is reported then
             goto = act[sstack[-1] * nsym + self.rule_goto[r]] - 1
             if goto < 0:
                 return

@@ -254,6 +254,12 @@ class Preprocessor:
                         consumed += 1
                 if directive in ("else", "endif", "ifdef", "ifndef") and not has_newline:
                     m = None  # `#!endif` at EOF without a newline is a comment
+                elif directive in ("include_file", "import_file"):
+                    if self._active():
+                        self._include(directive, rest, name, lineno, base_dir, depth)  # emits its line
+                    else:
+                        self._emit("", name, lineno)
+                    continue
                 else:
                     self._directive(directive, rest, name, lineno, base_dir, depth)
                     for k in range(consumed):
@@ -379,6 +385,8 @@ class Preprocessor:
             return  # not `SUBST STRING`: the grammar reports the syntax error
         from .lexer import unescape
         s = unescape(s[1:-1]) if s[0] == '"' else s[1:-1]
+        # the directive's argument is a STRING token: earlier rules apply to it too
+        s = _apply(self.substs, s)
         if not s:
             self._event(f"empty #!{d} expression", file, line, fatal=True)
         sep = s[0]

@@ -20,4 +20,7 @@ for svc in redis-server kamailio; do
   $SUDO service "$svc" stop >/dev/null 2>&1 || true
 done
 python3 -m pip install -q --disable-pip-version-check -e ".[test]"
-python3 -m pytest -q -p no:cacheprovider "$@"
+# The examples are part of the suite: their scenarios run under pytest (the plugin
+# collects *.kst.yaml) and under `kscript test`.
+kscript test examples/
+python3 -m pytest -q -p no:cacheprovider tests examples "$@"
