@@ -276,7 +276,7 @@ def _print_result(path: str, res, color: bool) -> None:
         print(f"  {arrow} {s.kind} to {s.dst}: {first}")
         for line in s.text.rstrip("\r\n").split("\r\n")[1:]:
             print(f"       {line}")
-    end = "dropped" if res.dropped else f"ended with {res.exit_code}"
+    end = "dropped" if res.dropped else ("done" if res.exit_code is None else f"ended with {res.exit_code}")
     print(f"  {_paint('..', '2', color)} {end}; {len(res.sent)} message(s) sent")
 
 

@@ -570,7 +570,8 @@ class RegistrarModule(Module):
         return path, received
 
     # ------------------------------------------------------------ pack_ci
-    def pack_common(self, ctx, st: dict, flags: int, use_regid: bool, act_time: int) -> ContactInfo:
+    def pack_common(self, ctx, st: dict, flags: int, use_regid: bool, act_time: int,
+                    expires: int = 0) -> ContactInfo:
         msg = ctx.msg
         ci = ContactInfo()
         callid = (msg.header("call-id") or "").rstrip(" \t\r\n")
@@ -620,6 +621,12 @@ class RegistrarModule(Module):
         st["allow"] = None
         st["received_found"] = False
         st["received_avp"] = ""
+        if contacts:
+            # Kamailio's pack_ci() re-points its contact argument at the message's first
+            # contact here, so the common call also runs the per-contact part for that
+            # contact (q, methods, received, instance, a new ruid) -- even in
+            # update_contacts(), where it is called without a contact
+            self.pack_contact(ctx, ci, contacts[0], expires, st, use_regid)
         return ci
 
     def pack_contact(self, ctx, ci: ContactInfo, c, expires: int, st: dict, use_regid: bool) -> ContactInfo:
@@ -974,8 +981,11 @@ class RegistrarModule(Module):
                 if r is None:
                     r = ul.insert_urecord(d, aor)
                 if ci is None:
-                    ci = self.pack_common(ctx, st, mem_only, use_regid, act_time)
-                self.pack_contact(ctx, ci, c, e, st, use_regid)
+                    # first stored contact: common part + per-contact part of the
+                    # *message's first contact* (Kamailio quirk, see pack_common)
+                    ci = self.pack_common(ctx, st, mem_only, use_regid, act_time, e)
+                else:
+                    self.pack_contact(ctx, ci, c, e, st, use_regid)
                 ci.cseq += 1
                 found = None
                 if r.contacts:
@@ -991,9 +1001,7 @@ class RegistrarModule(Module):
                     if ul.update_ucontact(r, found, ci, ctx) < 0:
                         self.log(ctx, "ERR", "failed to update contact")
                         raise RegError("upd", R_UL_UPD_C)
-        except RegError as e:
-            if e.args[1] != R_LOW_EXP or True:
-                pass
+        except RegError:
             if r is not None:
                 ul.delete_urecord(d, aor, r, ctx)
             raise

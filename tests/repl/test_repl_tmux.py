@@ -93,7 +93,7 @@ def test_what_a_person_sees(tmux):
     tmux.type("$var(se")
     time.sleep(0.3)
     tmux.keys("Tab")
-    tmux.wait_for("$var(seen)")
+    tmux.wait_for("kscript> $var(seen)")  # the input line, not only the completion menu
     tmux.keys("Enter")
     tmux.wait_for("0 (int)")
 

@@ -1,4 +1,4 @@
-"""The README's REPL transcript (docs/repl-transcript.md) is what the REPL prints, replayed
+"""The README's REPL transcript (its first ```text block) is what the REPL prints, replayed
 through the plain mode with --echo."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 import kscript
 
 ROOT = Path(__file__).absolute().parents[2]
-DOC = ROOT / "docs" / "repl-transcript.md"
+DOC = ROOT / "README.md"
 
 PROMPT = re.compile(r"^kscript(?:\[[^\]]*\])?> (.*)$")
 CONTINUATION = re.compile(r"^     \.\.\.> (.*)$")
@@ -23,7 +23,7 @@ def transcript() -> tuple[list[str], list[str]]:
     """(command argv, expected output lines) of the first ```text block."""
     text = DOC.read_text()
     m = re.search(r"```text\n(.*?)```", text, re.S)
-    assert m, "no ```text block in docs/repl-transcript.md"
+    assert m, "no ```text block in README.md"
     lines = m.group(1).rstrip("\n").split("\n")
     assert lines[0].startswith("$ kscript repl ")
     return shlex.split(lines[0][2:]), lines[1:]

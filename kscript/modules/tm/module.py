@@ -18,7 +18,7 @@ from __future__ import annotations
 from ...runtime.regex import compile_posix
 from ...runtime.values import to_str
 from ..base import Module, Param, function
-from . import timers
+from . import serial, timers
 from .cancel import e2e_cancel
 from .failure import BRANCH_IDX, MSG_FLAGS
 from .lookup import (E_SCRIPT, E_UNSPEC, get_t, set_kr, t_check, t_check_msg, t_newtran, t_release_transaction,
@@ -62,6 +62,11 @@ class TmModule(Module):
     }
 
     def init(self) -> None:
+        from ...errors import ConfigError
+        if self.param("contacts_avp") and not self.param("contact_flows_avp"):
+            raise ConfigError("tm: contact_flows_avp param has not been defined")
+        if self.param("cancel_b_method") not in (0, 1, 2):
+            raise ConfigError("tm: bad cancel branch method")
         self.table = TransactionTable(self.param_values)
         self.drop_replies = self.param("failure_reply_mode")
         self._pv_cache: dict = {}
@@ -668,6 +673,22 @@ class TmModule(Module):
     @function("t_set_disable_internal_reply", "igp")
     def t_set_disable_internal_reply(self, ctx, v):
         return -1 if v is None else self._set_flag(ctx, "disable_internal_reply", bool(v))
+
+    @function("t_load_contacts")
+    def t_load_contacts0(self, ctx):
+        return serial.t_load_contacts(self, ctx)
+
+    @function("t_load_contacts", "igp")
+    def t_load_contacts1(self, ctx, mode):
+        if mode is None:
+            return -1
+        if mode == 1:
+            self.log(ctx, "WARN", "proportional t_load_contacts() mode is not emulated: standard order used")
+        return serial.t_load_contacts(self, ctx, mode)
+
+    @function("t_next_contacts")
+    def t_next_contacts(self, ctx):
+        return serial.t_next_contacts(self, ctx)
 
     @function("t_use_uac_headers")
     def t_use_uac_headers(self, ctx):

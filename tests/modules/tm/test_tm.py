@@ -403,3 +403,37 @@ def test_t_is_set_and_arming_after_the_transaction(tm_script, ks_msg):
     '''
     s = tm_script(body=body)
     assert logs(s.process(ks_msg("MESSAGE"), src=SRC)) == ["not set", "set", "disarmed on T"]
+
+
+def test_t_load_and_next_contacts_by_q(tm_script, ks_msg):
+    body = '''
+        if (is_method("ACK")) { exit; }
+        append_branch("sip:b@127.0.0.1:5091", "0.5");
+        append_branch("sip:c@127.0.0.1:5092", "1.0");
+        append_branch("sip:d@127.0.0.1:5093", "1.0");
+        $ru = "sip:a@127.0.0.1:5090";
+        t_load_contacts();
+        xlog("L_INFO", "loaded $xavp(tmc=>uri) q_flag=$xavp(tmc=>q_flag)\\n");
+        t_next_contacts();
+        xlog("L_INFO", "next ru=$ru branches=$T_branch_idx\\n");
+        t_on_failure("NEXT");
+        t_relay();
+    '''
+    routes = '''failure_route[NEXT] {
+        if (t_next_contacts()) { xlog("L_INFO", "then $ru\\n"); t_on_failure("NEXT"); t_relay(); }
+        else { xlog("L_INFO", "no more: $rc\\n"); }
+    }'''
+    s = tm_script(body=body, routes=routes, extra='modparam("tm", "contacts_avp", "tmc")\nmodparam("tm", "contact_flows_avp", "tmf")\n',
+                  modules=TM + ("corex",))
+    res = s.process(ks_msg("INVITE", "sip:x@127.0.0.1"), src=SRC)
+    assert logs(res) == ["loaded sip:d@127.0.0.1:5093 q_flag=0", "next ru=sip:d@127.0.0.1:5093 branches=1"]
+    assert [str(r.dst) for r in res.requests] == ["udp:127.0.0.1:5093", "udp:127.0.0.1:5092"]
+    s.feed_reply(486, branch=0)
+    res = s.feed_reply(486, branch=1)
+    assert logs(res) == ["then sip:b@127.0.0.1:5091"]
+    assert [(r.method, str(r.dst)) for r in res.requests][-1] == ("INVITE", "udp:127.0.0.1:5091")
+    res = s.feed_reply(480, branch=2)
+    assert logs(res) == ["then sip:a@127.0.0.1:5090"]
+    res = s.feed_reply(404, branch=3)
+    assert logs(res) == ["no more: -2"]
+    assert [r.status for r in res.replies] == [404]
