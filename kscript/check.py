@@ -170,13 +170,12 @@ def _ifdef_count_check(smap: SourceMap, events: list, parser, fatal, lex) -> Non
 
 
 def _check_smap(report: CheckReport, smap: SourceMap, emulated) -> None:
-    from .catalogue import load as load_catalogue
-    from .checker import Checker
+    from .checker import Checker, fast_catalogue
     from .lexer import tokenize
     from .parser import Diag, parse_tokens
 
     lex = tokenize(smap.text)
-    checker = Checker(load_catalogue(), smap, emulated)
+    checker = Checker(fast_catalogue(), smap, emulated)
     fatal = next((ev for ev in smap.events if ev.fatal), None)
     if fatal is not None:
         # the text stops at the fatal directive: the parser's end of input is not a syntax error

@@ -27,11 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     c = sub.add_parser("check", help="parse and check a kamailio.cfg as `kamailio -c` does")
-    c.add_argument("cfg", metavar="CFG")
-    c.add_argument("-A", dest="defines", action="append", default=[], metavar="NAME[=VALUE]",
-                   help="define NAME (like kamailio -A); repeatable")
-    c.add_argument("--json", action="store_true", help="print the result as JSON")
-    c.set_defaults(func=cmd_check)
+    _add_check_args(c)
 
     r = sub.add_parser("run", help="run SIP messages through a config, offline")
     r.add_argument("cfg", metavar="CFG")
@@ -101,6 +97,28 @@ class _StepAction(argparse.Action):
         setattr(namespace, self.dest, steps)
 
 
+def _add_check_args(c: argparse.ArgumentParser) -> None:
+    c.add_argument("cfg", metavar="CFG")
+    c.add_argument("-A", dest="defines", action="append", default=[], metavar="NAME[=VALUE]",
+                   help="define NAME (like kamailio -A); repeatable")
+    c.add_argument("--json", action="store_true", help="print the result as JSON")
+    c.set_defaults(func=cmd_check)
+
+
+def _check_fast_path(argv: list[str]) -> int:
+    """``kscript check ...`` without building every other subcommand's parser (start-up time)."""
+    p = argparse.ArgumentParser(prog="kscript check",
+                                description="parse and check a kamailio.cfg as `kamailio -c` does")
+    _add_check_args(p)
+    args = p.parse_args(argv)
+    try:
+        return cmd_check(args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
 def cmd_check(args) -> int:
     """``kscript check``: exit 0 (ok, warnings on stderr), 1 (errors), 3 (kscript bug)."""
     try:
@@ -146,21 +164,22 @@ def _emulated_for_check():
     computed once in a child process and cached per version of kscript/modules
     (``~/.cache/kscript/emulated-*.json``). None (no such warnings) if that fails.
     """
-    import hashlib
+    import zlib
     base = os.path.dirname(os.path.abspath(__file__))
-    h = hashlib.sha256()
+    sig = []
     try:
         for d in ("modules", "runtime"):
             with os.scandir(os.path.join(base, d)) as it:
                 for ent in sorted(it, key=lambda e: e.name):
                     if ent.name.endswith(".py"):
                         st = ent.stat()
-                        h.update(f"{d}/{ent.name}:{st.st_mtime_ns}:{st.st_size};".encode())
+                        sig.append(f"{d}/{ent.name}:{st.st_mtime_ns}:{st.st_size};")
     except OSError:
         return None
+    blob = "".join(sig).encode()
     cache_dir = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
                              "kscript")
-    path = os.path.join(cache_dir, f"emulated-{h.hexdigest()[:24]}.json")
+    path = os.path.join(cache_dir, f"emulated-{zlib.crc32(blob):08x}{zlib.adler32(blob):08x}.json")
     try:
         with open(path, encoding="utf-8") as f:
             return {tuple(x) for x in json.load(f)}
@@ -184,6 +203,9 @@ def _emulated_for_check():
         with open(tmp, "w", encoding="utf-8") as f:
             json.dump(pairs, f)
         os.replace(tmp, path)
+        for ent in os.scandir(cache_dir):  # older versions of the answer
+            if ent.name.startswith("emulated-") and ent.path != path:
+                os.unlink(ent.path)
     except OSError:
         pass
     return {tuple(x) for x in pairs}
@@ -281,6 +303,8 @@ def _print_result(path: str, res, color: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if (sys.argv[1:] if argv is None else argv)[:1] == ["check"]:
+        return _check_fast_path((sys.argv[1:] if argv is None else argv)[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.version:

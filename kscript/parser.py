@@ -22,8 +22,8 @@ user cache): a check does not import Lark at all.
 
 from __future__ import annotations
 
-import hashlib
 import os
+import zlib
 import sys
 from array import array
 
@@ -49,7 +49,8 @@ def _grammar_text() -> str:
 
 
 def _grammar_hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+    data = text.encode("utf-8")
+    return f"{len(data):x}-{zlib.crc32(data):08x}-{zlib.adler32(data):08x}"
 
 
 def build_tables(grammar: str | None = None) -> dict:
@@ -662,7 +663,8 @@ class Parser:
         return c[0].text
 
     def r_phostport(self, c):
-        return ":".join(str(x) if not isinstance(x, Tok) else x.text for x in c)
+        return ":".join(str(x) if not isinstance(x, Tok) else x.text for x in c
+                        if not (isinstance(x, Tok) and x.type == "COLON"))
 
     r_listen_phostport = r_phostport
 
@@ -1342,13 +1344,32 @@ _NOT_CONST = _NotConst()
 
 
 def _const_value(e: N.Expr):
-    """The value of a constant expression (rve_is_constant + evaluation), or _NOT_CONST."""
-    if isinstance(e, N.Literal):
-        return e.value
+    """The value of a constant expression (rve_is_constant + evaluation), or _NOT_CONST.
+    Iterative (post-order), so that a very deep expression cannot exhaust the stack."""
+    results: dict[int, object] = {}
+    stack: list[tuple[N.Expr, bool]] = [(e, False)]
+    while stack:
+        x, done = stack.pop()
+        if isinstance(x, N.Literal):
+            results[id(x)] = x.value
+            continue
+        kids = [x.operand] if isinstance(x, (N.Cast, N.Unary)) else \
+            [x.left, x.right] if isinstance(x, N.Binary) else None
+        if kids is None:
+            results[id(x)] = _NOT_CONST
+            continue
+        if not done:
+            stack.append((x, True))
+            stack.extend((k, False) for k in kids)
+            continue
+        vals = [results[id(k)] for k in kids]
+        results[id(x)] = _NOT_CONST if any(v is _NOT_CONST for v in vals) else _fold(x, vals)
+    return results[id(e)]
+
+
+def _fold(e: N.Expr, vals: list):
     if isinstance(e, N.Cast):
-        v = _const_value(e.operand)
-        if v is _NOT_CONST:
-            return v
+        v = vals[0]
         if e.to == "str":
             return str(v)
         if isinstance(v, int):
@@ -1357,23 +1378,21 @@ def _const_value(e: N.Expr):
         r = str2int(v)
         return 0 if r is None else r
     if isinstance(e, N.Unary):
-        v = _const_value(e.operand)
+        v = vals[0]
         if not isinstance(v, int):
             return _NOT_CONST
         return {"-": -v, "!": int(not v), "~": ~v}[e.op]
-    if isinstance(e, N.Binary):
-        a, b = _const_value(e.left), _const_value(e.right)
-        if a is _NOT_CONST or b is _NOT_CONST:
-            return _NOT_CONST
-        try:
-            if e.op == "+":
-                return a + b if isinstance(a, int) and isinstance(b, int) else f"{a}{b}"
-            if isinstance(a, int) and isinstance(b, int):
-                return {"-": lambda: a - b, "*": lambda: a * b, "|": lambda: a | b, "&": lambda: a & b,
-                        "^": lambda: a ^ b, "<<": lambda: a << b, ">>": lambda: a >> b,
-                        "/": lambda: int(a / b), "mod": lambda: a - b * int(a / b)}.get(e.op, lambda: _NOT_CONST)()
-        except (ZeroDivisionError, ValueError, OverflowError):
-            return _NOT_CONST
+    a, b = vals
+    try:
+        if e.op == "+":
+            return a + b if isinstance(a, int) and isinstance(b, int) else f"{a}{b}"
+        if isinstance(a, int) and isinstance(b, int):
+            # C int arithmetic (x86: shift counts are masked to 5 bits)
+            r = {"-": lambda: a - b, "*": lambda: a * b, "|": lambda: a | b, "&": lambda: a & b,
+                 "^": lambda: a ^ b, "<<": lambda: a << (b & 31), ">>": lambda: a >> (b & 31),
+                 "/": lambda: int(a / b), "mod": lambda: a - b * int(a / b)}.get(e.op, lambda: _NOT_CONST)()
+            return r if r is _NOT_CONST else ((r + 0x80000000) & 0xFFFFFFFF) - 0x80000000
+    except (ZeroDivisionError, ValueError, OverflowError):
         return _NOT_CONST
     return _NOT_CONST
 

@@ -40,8 +40,6 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
-from pathlib import Path
 
 from .errors import Position, PreprocessorError
 from .lexer import KEYWORDS
@@ -72,61 +70,74 @@ _INTERESTING = re.compile(r"[A-Za-z0-9_\"'#/$@%]")
 _DEFINE_DIRECTIVES = ("define", "def", "trydef", "trydefine", "redef", "redefine")
 
 
-@dataclass
 class Subst:
     """A ``#!subst`` rule: regex applied to string literals, PV tokens and include names."""
 
-    pattern: re.Pattern
-    repl: str
-    count: int  # 0 = all (flag g), else 1
+    __slots__ = ("pattern", "repl", "count")
+
+    def __init__(self, pattern: re.Pattern, repl: str, count: int):
+        self.pattern = pattern
+        self.repl = repl
+        self.count = count  # 0 = all (flag g), else 1
 
     def apply(self, text: str) -> str:
         return self.pattern.sub(self.repl, text, count=self.count)
 
 
-@dataclass
 class PPEvent:
     """Something the preprocessor found at output line ``out_line`` (1-based; the line the
     directive occupies in the output). ``fatal``: Kamailio stops there; ``warning``: only
-    noted. ``kamailio_line``: the line Kamailio prints for it."""
+    noted. ``kamailio_line``: the line Kamailio prints for it; ``at_end``: reported when the
+    input is exhausted (unbalanced #!ifdef); ``exits``: a fatal error after which Kamailio
+    exits at once."""
 
-    error: PreprocessorError
-    out_line: int
-    fatal: bool = False
-    warning: bool = False
-    kamailio_line: int | None = None
-    at_end: bool = False  # reported when the input is exhausted (unbalanced #!ifdef)
-    stray_endif: bool = False
-    exits: bool = False  # a fatal error after which Kamailio exits at once
+    __slots__ = ("error", "out_line", "fatal", "warning", "kamailio_line", "at_end", "stray_endif", "exits")
+
+    def __init__(self, error: PreprocessorError, out_line: int, fatal: bool = False, warning: bool = False,
+                 kamailio_line: int | None = None, at_end: bool = False):
+        self.error = error
+        self.out_line = out_line
+        self.fatal = fatal
+        self.warning = warning
+        self.kamailio_line = kamailio_line
+        self.at_end = at_end
+        self.stray_endif = False
+        self.exits = False
+
+    def __repr__(self) -> str:
+        return f"PPEvent({self.error.message!r}, line {self.out_line}, fatal={self.fatal})"
 
 
-@dataclass
 class _LexState:
-    comment_depth: int = 0  # nested /* */ depth
-    string: str | None = None  # '"' or "'" while inside a multi-line string
-    evrt: bool = False  # inside event_route[ ... ] (flex EVRTNAME state)
+    __slots__ = ("comment_depth", "string", "evrt")
+
+    def __init__(self):
+        self.comment_depth = 0  # nested /* */ depth
+        self.string: str | None = None  # '"' or "'" while inside a multi-line string
+        self.evrt = False  # inside event_route[ ... ] (flex EVRTNAME state)
 
 
-@dataclass
 class _IfFrame:
-    active: bool  # the branch being read is taken
-    parent_active: bool
-    pos: Position
+    __slots__ = ("active", "parent_active", "pos")
+
+    def __init__(self, active: bool, parent_active: bool, pos: Position):
+        self.active = active  # the branch being read is taken
+        self.parent_active = parent_active
+        self.pos = pos
 
 
 class _Fatal(Exception):
     pass
 
 
-@dataclass
 class Preprocessor:
     """Turns a cfg file into a :class:`SourceMap`. One instance per load."""
 
-    defines: dict[str, str | None] = field(default_factory=dict)
-    substs: list[Subst] = field(default_factory=list)
-    search_dirs: list[str] = field(default_factory=list)
-
-    def __post_init__(self):
+    def __init__(self, defines: dict[str, str | None] | None = None, substs: list[Subst] | None = None,
+                 search_dirs: list[str] | None = None):
+        self.defines: dict[str, str | None] = defines if defines is not None else {}
+        self.substs: list[Subst] = substs if substs is not None else []
+        self.search_dirs: list[str] = search_dirs if search_dirs is not None else []
         for name in PREDEFINED:
             self.defines.setdefault(name, None)
         self._out_lines: list[str] = []
@@ -151,14 +162,16 @@ class Preprocessor:
     def run(self, path: str | os.PathLike, display_name: str | None = None) -> SourceMap:
         """Preprocess the file at ``path``. Raises :class:`PreprocessorError` only when the
         file itself cannot be read; every other problem is an event of the source map."""
-        path = Path(path)
-        name = display_name or str(path)
+        path = os.fspath(path)
+        name = display_name or path
         try:
-            data = path.read_bytes()
+            with open(path, "rb") as f:
+                data = f.read()
         except OSError as e:
             raise PreprocessorError(f"cannot read config file {path}: {e.strerror}") from None
-        self._main_dir = str(path.parent)
-        return self._run(_decode(data), name, str(path.parent))
+        parent = os.path.dirname(path) or "."
+        self._main_dir = parent
+        return self._run(_decode(data), name, parent)
 
     def run_text(self, text: str, name: str = "<config>", base_dir: str = ".") -> SourceMap:
         self._main_dir = base_dir
@@ -446,7 +459,8 @@ class Preprocessor:
                 return
             self._event(f"cannot open included file '{fname}'", file, line, col, fatal=True)
         try:
-            text = _decode(Path(target).read_bytes())
+            with open(target, "rb") as f:
+                text = _decode(f.read())
         except OSError as e:
             if kw == "import_file":
                 return
@@ -454,7 +468,7 @@ class Preprocessor:
         saved_shift = self._kshift
         self._kshift = 0
         inc_name = os.path.normpath(target)
-        self._process_text(text, inc_name, str(Path(target).parent), depth + 1)
+        self._process_text(text, inc_name, os.path.dirname(target) or ".", depth + 1)
         # Kamailio's lexer quirk: an included file ending with a double-quoted string followed
         # only by blanks leaves the newlines of those blanks "ignored but counted", and they are
         # added to the including file's line counter when reading resumes

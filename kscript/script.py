@@ -359,8 +359,40 @@ class Script:
             forward_reply(ctx)  # core stateless reply forwarding (no transaction module)
         res.sent = ctx.sent
         res.log = ctx.logs
+        self._loopback(res)
         self._remember(res)
         return res
+
+    _loop_depth = 0
+
+    def _loopback(self, res: Result) -> None:
+        """Messages sent to one of our own listen sockets come back as new datagrams
+        (Kamailio sends them through the network): process them right away and merge
+        what they did into ``res``; they are not "sent" to the outside."""
+        def own(s):
+            # Only requests: the default source (udp:127.0.0.1:5060) is also the default
+            # listen socket, and its replies must reach the caller, not loop back.
+            d = s.dst
+            return s.kind == "request" and any(
+                l.proto == d.proto and l.ip == d.ip and l.port == d.port for l in self.listen)
+
+        mine = [s for s in res.sent if own(s)]
+        if not mine:
+            return
+        res.sent = [s for s in res.sent if not own(s)]
+        res.log = list(res.log)
+        for s in mine:
+            if Script._loop_depth >= 16:
+                res.log.append(LogRecord("WARN", "kscript: message loop to ourselves stopped after 16 hops",
+                                         "core"))
+                break
+            Script._loop_depth += 1
+            try:
+                sub = self.process(s.text, src=s.src or self.listen[0])
+            finally:
+                Script._loop_depth -= 1
+            res.sent.extend(sub.sent)
+            res.log.extend(sub.log)
 
     # ------------------------------------------------------------ replies and timers (tm)
     def feed_reply(self, reply, branch=None, *, src: str | Socket | None = None, reason: str | None = None,

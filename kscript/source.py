@@ -16,31 +16,46 @@ the real line and still say which line Kamailio would print
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import dataclass, field
 
 from .errors import Position
 
 
-@dataclass(slots=True)
 class LineOrigin:
-    file: str
-    line: int
-    # (output column, original column) pairs, sorted; None when columns are unchanged.
-    colmap: list[tuple[int, int]] | None = None
-    kshift: int = 0  # Kamailio's reported line minus the real line (see the module docstring)
+    """Where one output line comes from. (Plain classes here, not dataclasses: this module
+    is on ``kscript check``'s start-up path.)"""
+
+    __slots__ = ("file", "line", "colmap", "kshift")
+
+    def __init__(self, file: str, line: int, colmap: list[tuple[int, int]] | None = None, kshift: int = 0):
+        self.file = file
+        self.line = line
+        # (output column, original column) pairs, sorted; None when columns are unchanged.
+        self.colmap = colmap
+        self.kshift = kshift  # Kamailio's reported line minus the real line (see the module docstring)
+
+    def __repr__(self) -> str:
+        return f"LineOrigin({self.file!r}, {self.line}, {self.colmap!r}, {self.kshift})"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, LineOrigin) and (self.file, self.line, self.colmap, self.kshift) == \
+            (other.file, other.line, other.colmap, other.kshift)
 
 
-@dataclass
 class SourceMap:
     """Output text of the preprocessor plus where each of its lines came from."""
 
-    text: str = ""
-    origins: list[LineOrigin] = field(default_factory=list)
-    # original file name -> its lines (for error carets)
-    files: dict[str, list[str]] = field(default_factory=dict)
-    # what the preprocessor found on the way (kscript.preprocessor.PPEvent), in text order
-    events: list = field(default_factory=list)
-    _kline: dict | None = field(default=None, repr=False)
+    def __init__(self, text: str = "", origins: list[LineOrigin] | None = None,
+                 files: dict[str, list[str]] | None = None, events: list | None = None):
+        self.text = text
+        self.origins = origins if origins is not None else []
+        # original file name -> its lines (for error carets)
+        self.files = files if files is not None else {}
+        # what the preprocessor found on the way (kscript.preprocessor.PPEvent), in text order
+        self.events = events if events is not None else []
+        self._kline: dict | None = None
+
+    def __repr__(self) -> str:
+        return f"SourceMap({len(self.origins)} lines, files={list(self.files)!r})"
 
     def position(self, line: int, column: int = 1) -> Position:
         """Map a 1-based (line, column) of the output text to the original file."""

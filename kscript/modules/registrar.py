@@ -50,11 +50,16 @@ from __future__ import annotations
 import dataclasses
 import os
 
+import random
+
 from .. import nodes as N
 from ..errors import ConfigError
 from ..pv.base import PVClass
+from ..runtime.context import Socket
 from ..sip import output
-from ..sip.lumps import add_reply_lump
+from ..sip.lumps import add_reply_lump, lumps_of
+from ..sip.nameaddr import parse_contact_body, parse_rr_body
+from ..sip.uri import parse_uri
 from .base import Module, Param, function
 from .usrloc import ALL_METHODS, FL_MEM, FL_NONE, Q_UNSPECIFIED, ContactInfo, core_hash
 
@@ -370,6 +375,16 @@ class RegistrarModule(Module):
         if dq != Q_UNSPECIFIED:
             self.param_values["default_q"] = max(0, min(1000, dq))
         self.ul = s.modules["usrloc"]
+        # hot-path copies of parameters (they do not change after start-up)
+        self._use_expired = bool(p("use_expired_contacts"))
+        self._method_filtering = bool(p("method_filtering"))
+        self._append_branches = bool(p("append_branches"))
+        self._xavp_rcd = p("xavp_rcd")
+        self._xavp_cfg = p("xavp_cfg")
+        self._path_check_local = p("path_check_local")
+        self._sock_cache: dict[str, Socket | None] = {}
+        self._realm_prefix = p("realm_prefix") or ""
+        self._case_sensitive = bool(p("case_sensitive"))
         self._sruid_prefix = "uloc-%x-%x-" % (int(s.clock()) & 0xFFFFFFFF, os.getpid() & 0xFFFFFFFF)
         self._sruid_counter = 0
         self.profiles: dict = {}
@@ -403,7 +418,7 @@ class RegistrarModule(Module):
 
     # ------------------------------------------------------------ helpers
     def _xavp_child(self, ctx, field: str, want_int: bool):
-        root = self.param("xavp_cfg")
+        root = self._xavp_cfg
         if not root:
             return None
         items = ctx.xavps.get(root)
@@ -417,14 +432,14 @@ class RegistrarModule(Module):
             return v if isinstance(v, int) else None
         return v if isinstance(v, str) else None
 
-    def extract_aor(self, ctx, uri: str) -> str:
+    def extract_aor(self, ctx, uri: str, pu=None) -> str:
         """``extract_aor``; raises RegError (rerrno in ``.args[1]``)."""
-        from ..sip.uri import parse_uri
-        try:
-            pu = parse_uri(uri)
-        except Exception:
-            self.log(ctx, "ERR", f"failed to parse AoR [{uri}]")
-            raise RegError("aor", R_AOR_PARSE) from None
+        if pu is None:
+            try:
+                pu = parse_uri(uri)
+            except Exception:
+                self.log(ctx, "ERR", f"failed to parse AoR [{uri}]")
+                raise RegError("aor", R_AOR_PARSE) from None
         user = pu.user or ""
         host = pu.host or ""
         if len(user) + len(host) + 1 > MAX_AOR_LEN or len(user) > USERNAME_MAX_SIZE or len(host) > DOMAIN_MAX_SIZE:
@@ -436,17 +451,18 @@ class RegistrarModule(Module):
             self.log(ctx, "ERR", "failed to unescape username")
             raise RegError("aor", R_UNESCAPE) from None
         user_len = len(aor)
-        if self.use_domain:
+        if self.ul.use_domain:
             if user_len:
                 aor += "@"
-            rp = self.param("realm_prefix") or ""
+            rp = self._realm_prefix
             if rp and len(rp) < len(host) and host.startswith(rp):
                 aor += host[len(rp):]
             else:
                 aor += host
-        if self.param("case_sensitive") and user_len:
-            aor = aor[:user_len + 1] + aor[user_len + 1:].lower()
-        elif not self.param("case_sensitive"):
+        if self._case_sensitive:
+            if user_len:
+                aor = aor[:user_len + 1] + aor[user_len + 1:].lower()
+        else:
             aor = aor.lower()
         return aor
 
@@ -486,7 +502,6 @@ class RegistrarModule(Module):
                     return e
                 e = p("min_expires")
             if not novariation and rng:
-                import random
                 rmin = int(e - rng / 100.0 * e)
                 e = int(rmin + (random.randrange(100) / 100.0) * (e - rmin))
                 if e < p("min_expires"):
@@ -537,7 +552,6 @@ class RegistrarModule(Module):
         """The contacts of the REGISTER in Kamailio's processing order."""
         out = []
         for body in ctx.msg.headers_named("contact"):
-            from ..sip.nameaddr import parse_contact_body
             cb = parse_contact_body(body)
             out.extend(reversed(cb.contacts))
         return out
@@ -548,8 +562,6 @@ class RegistrarModule(Module):
         if not bodies:
             return "", ""
         path = ",".join(bodies)
-        from ..sip.nameaddr import parse_rr_body
-        from ..sip.uri import parse_uri
         try:
             first = parse_rr_body(path)[0]
             pu = parse_uri(first.uri)
@@ -709,7 +721,7 @@ class RegistrarModule(Module):
                 s += f';+sip.instance="{c.instance}"'
             if c.reg_id > 0:
                 s += f";reg-id={c.reg_id}"
-            if self.param("xavp_rcd"):
+            if self._xavp_rcd:
                 self.xavp_rcd(ctx, c)
             items.append(s)
         ctx.data["reg_contact"] = ("Contact: " + ", ".join(items) + "\r\n") if items else ""
@@ -873,7 +885,6 @@ class RegistrarModule(Module):
             ctx.data["reg_expires_hf"] = r[1]
         try:
             st["bodies"] = []
-            from ..sip.nameaddr import parse_contact_body
             for body in msg.headers_named("contact"):
                 st["bodies"].append(parse_contact_body(body))
         except Exception:
@@ -1126,7 +1137,7 @@ class RegistrarModule(Module):
         return self.lookup(ctx, table, uri, True)
 
     def _allowed_method(self, ctx, c) -> bool:
-        if not self.param("method_filtering"):
+        if not self._method_filtering:
             return True
         mb = METHOD_BITS.get((ctx.msg.method or "").upper(), METHOD_OTHER)
         if mb & c.methods:
@@ -1137,11 +1148,22 @@ class RegistrarModule(Module):
             return False
 
     def _usable(self, c, act_time) -> bool:
-        return c.valid(act_time) or bool(self.param("use_expired_contacts"))
+        return c.expires > act_time or c.expires == 0 or self._use_expired
+
+    def _socket(self, text: str):
+        try:
+            return self._sock_cache[text]
+        except KeyError:
+            try:
+                sock = Socket.parse(text)
+            except ValueError:
+                sock = None
+            self._sock_cache[text] = sock
+            return sock
 
     def xavp_rcd(self, ctx, c) -> None:
         """``xavp_rcd_helper``: details of the contact in ``$xavp(<xavp_rcd>=>...)``."""
-        root = self.param("xavp_rcd")
+        root = self._xavp_rcd
         if not root:
             return
         mask = self.param("xavp_rcd_mask")
@@ -1166,26 +1188,25 @@ class RegistrarModule(Module):
             add("path", c.path)
 
     def _path_dst(self, path: str) -> str | None:
-        from ..sip.nameaddr import parse_rr_body
         try:
             return parse_rr_body(path)[0].uri
         except Exception:
             return None
 
     def lookup(self, ctx, table: str, uri: str | None, to_dset: bool) -> int:
-        from ..runtime.context import Socket
         d = self._domain(table)
         ul = self.ul
         target = uri if uri is not None else ctx.ruri
         try:
-            aor = self.extract_aor(ctx, target)
-        except RegError:
-            self.log(ctx, "ERR", "failed to extract address of record")
-            return -3
-        from ..sip.uri import parse_uri
-        try:
             pu = parse_uri(target)
         except Exception:
+            self.log(ctx, "ERR", f"failed to parse AoR [{target}]")
+            self.log(ctx, "ERR", "failed to extract address of record")
+            return -3
+        try:
+            aor = self.extract_aor(ctx, target, pu)
+        except RegError:
+            self.log(ctx, "ERR", "failed to extract address of record")
             return -3
         inst = ""
         ahash = 0
@@ -1249,16 +1270,16 @@ class RegistrarModule(Module):
                 return -2
         ret = 1
         if not to_dset and ptr is not None:
-            from ..sip.uri import parse_uri as _pu
             try:
-                _pu(ptr.c)
+                parse_uri(ptr.c)
             except Exception:
                 self.log(ctx, "ERR", "unable to rewrite Request-URI")
                 return -3
             ctx.new_uri = ptr.c
             ctx.dst_uri = None
             ctx.data.pop("path_vec", None)
-            self.xavp_rcd(ctx, ptr)
+            if self._xavp_rcd:
+                self.xavp_rcd(ctx, ptr)
             path_dst = None
             path_str = ptr.path or ""
             if path_str:
@@ -1266,7 +1287,7 @@ class RegistrarModule(Module):
                 if path_dst is None:
                     self.log(ctx, "ERR", "failed to get dst_uri for Path")
                     return -3
-                if self.param("path_check_local") > 0:
+                if self._path_check_local > 0:
                     try:
                         pp = parse_uri(path_dst)
                         local = self.script.host_is_myself(pp.host, int(pp.port) if pp.port else None)
@@ -1291,15 +1312,14 @@ class RegistrarModule(Module):
             ctx.data["ruri_q"] = ptr.q
             ctx.bflags |= ptr.cflags
             if ptr.sock:
-                try:
-                    ctx.force_socket = Socket.parse(ptr.sock)
-                except ValueError:
-                    pass
+                sock = self._socket(ptr.sock)
+                if sock is not None:
+                    ctx.force_socket = sock
             start += 1
         if inst:
             ul.release_urecord(r)
             return ret
-        if self.param("append_branches"):
+        if self._append_branches:
             for c in contacts[start:]:
                 if not (self._usable(c, act_time) and self._allowed_method(ctx, c)):
                     continue
@@ -1310,7 +1330,7 @@ class RegistrarModule(Module):
                     if path_dst is None:
                         self.log(ctx, "ERR", "failed to get dst_uri for Path")
                         continue
-                    if self.param("path_check_local") > 0:
+                    if self._path_check_local > 0:
                         try:
                             pp = parse_uri(path_dst)
                             local = self.script.host_is_myself(pp.host, int(pp.port) if pp.port else None)
@@ -1324,12 +1344,7 @@ class RegistrarModule(Module):
                     self.log(ctx, "ERR", "max nr of branches exceeded")
                     self.log(ctx, "ERR", "failed to append a branch")
                     continue
-                sock = None
-                if c.sock:
-                    try:
-                        sock = Socket.parse(c.sock)
-                    except ValueError:
-                        sock = None
+                sock = self._socket(c.sock) if c.sock else None
                 ctx.branches.append(output.Branch(
                     uri=c.c, dst_uri=(path_dst if path_dst else (c.received or None)),
                     path=(path_str if path_dst else None), q=c.q, flags=c.cflags, socket=sock,
@@ -1527,7 +1542,6 @@ class RegistrarModule(Module):
         if not name:
             self.log(ctx, "ERR", "invalid header name parameter")
             return -1
-        from ..sip.lumps import lumps_of
         lumps = lumps_of(ctx)
         anchor = lumps.anchor(ctx.msg.eoh)
         lumps.insert_before(anchor, f"{name}: {ctx.rcv}\r\n")

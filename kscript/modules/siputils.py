@@ -155,14 +155,34 @@ class SiputilsModule(Module):
     # ---- credentials
     @function("is_user", "fmt")
     def is_user(self, ctx, user):
-        creds = ctx.data.get("auth_user")  # set by an auth module after a successful check
-        if creds is None:
+        cred = self._authorized_cred(ctx)
+        if cred is None:
             self.log(ctx, "ERR", "no authorized credentials found (error in scripts)")
             self.log(ctx, "ERR", "Call {www,proxy}_authorize before calling is_user function !")
             return -1
-        if not creds:
+        if not cred.user:
+            self.log(ctx, "DBG", "username not found in credentials")
             return -1
-        return 1 if creds == user else -1
+        return 1 if cred.user == user else -1
+
+    @staticmethod
+    def _authorized_cred(ctx):
+        """The credentials the auth module authorized (``get_authorized_cred``):
+        Authorization first, then Proxy-Authorization."""
+        authorized = ctx.data.get("auth_authorized") or {}
+        msg = ctx.msg
+        for key in ("authorization", "proxy-authorization"):
+            idx = authorized.get(key)
+            if idx is None:
+                continue
+            try:
+                from ..sip.digest import parse_credentials
+            except ImportError:  # pragma: no cover - auth support not installed
+                return None
+            cred = parse_credentials(msg.headers[idx].body)
+            if cred is not None:
+                return cred
+        return None
 
     # ---- R-URI parameters
     def _ruri(self, ctx):

@@ -476,6 +476,61 @@ class TextopsModule(Module):
             return -1
         return append_multibody(ctx, raw, ctype, cdisp, self)
 
+    @function("get_body_part", "fmt", "pvar")
+    def get_body_part(self, ctx, ctype, dst):
+        return _body_part(ctx, ctype, dst, headers=False)
+
+    @function("get_body_part_raw", "fmt", "pvar")
+    def get_body_part_raw(self, ctx, ctype, dst):
+        return _body_part(ctx, ctype, dst, headers=True)
+
+    @function("remove_body_part", "fmt")
+    def remove_body_part(self, ctx, ctype):
+        found = _find_part(ctx, ctype)
+        if found is None:
+            return -1
+        start, _, _, end = found
+        lumps_of(ctx).delete(start, end - start)
+        return 1
+
+    @function("filter_body", "str")
+    def filter_body(self, ctx, ctype):
+        msg = ctx.msg
+        if _mixed_boundary(msg) is None:
+            ctx.log("WARN", "body not multipart", source="textops")
+            return -1
+        found = _find_part(ctx, ctype)
+        if found is None:
+            return -1
+        _, hdr_end, bstart, _ = found
+        text = msg.text
+        content = hdr_end
+        while content < len(text) and text[content] in "\r\n":
+            content += 1
+        lumps = lumps_of(ctx)
+        lumps.delete(msg.body_start, content - msg.body_start)
+        lumps.delete(bstart - 2, len(text) - (bstart - 2))
+        return 1
+
+    @function("is_privacy", "str")
+    def is_privacy(self, ctx, values):
+        want = 0
+        for v in values.split("|"):
+            bit = _PRIVACY.get(v.strip().lower())
+            if bit is None:
+                raise ConfigError(f"is_privacy: bad privacy value '{v}'", ctx.cur_pos)
+            want |= bit
+        have = 0
+        for body in ctx.msg.headers_named("privacy"):
+            for v in body.replace(",", ";").split(";"):
+                bit = _PRIVACY.get(v.strip().lower())
+                if bit is None:
+                    return -1
+                have |= bit
+        if not ctx.msg.has_header("privacy"):
+            return -1
+        return 1 if have & want else -1
+
     @function("regex_substring", "fmt", "fmt", "igp", "igp", "pvar")
     def regex_substring(self, ctx, text, pattern, mindex, nmatch, dst):
         if mindex is None or nmatch is None:
@@ -816,6 +871,63 @@ def append_multibody(ctx, body: str, ctype: str, cdisp: str, mod=None) -> int:
     lumps = lumps_of(ctx)
     anchor = lumps.anchor(len(msg.text))
     lumps.insert_after(anchor, _boundary_part(body, ctype, cdisp, delim, False))
+    return 1
+
+
+_PRIVACY = {"user": 1, "header": 2, "session": 4, "none": 8, "critical": 16, "id": 32, "history": 64}
+
+
+def _find_part(ctx, ctype: str):
+    """Locate the multipart part whose Content-Type starts with ``ctype`` the way
+    textops does (line by line): (line start, end of the Content-Type line, start of
+    the next boundary line, end of that line) or None."""
+    msg = ctx.msg
+    text = msg.text
+    delim = _mixed_boundary(msg)
+    if delim is None or not msg.body:
+        return None
+    boundary = "--" + delim
+    pos = msg.body_start
+    n = len(text)
+    while pos < n:
+        eol = text.find("\r\n", pos)
+        if eol < 0:
+            return None
+        line = text[pos:eol]
+        name, colon, value = line.partition(":")
+        if colon and header_key(name.strip()) == "content-type":
+            value = value.lstrip(" \t")
+            if value[:len(ctype)].lower() == ctype.lower():
+                if value[len(ctype):] != "":
+                    return None  # "no CRLF found after content type"
+                hdr_end = eol + 2
+                b = hdr_end
+                while b < n:
+                    if text.startswith(boundary, b):
+                        beol = text.find("\r\n", b)
+                        bend = n if beol < 0 else beol + 2
+                        return pos, hdr_end, b, bend
+                    nxt = text.find("\r\n", b)
+                    if nxt < 0:
+                        return None
+                    b = nxt + 2
+                return None
+        pos = eol + 2
+    return None
+
+
+def _body_part(ctx, ctype, dst, headers: bool) -> int:
+    msg = ctx.msg
+    if not msg.body:
+        return -1
+    if _mixed_boundary(msg) is None:
+        dst.set(ctx, msg.body)
+        return 1
+    found = _find_part(ctx, ctype)
+    if found is None:
+        return -1
+    start, hdr_end, bstart, bend = found
+    dst.set(ctx, msg.text[start:bend] if headers else msg.text[hdr_end:bstart])
     return 1
 
 

@@ -64,7 +64,7 @@ def q2double(q: int) -> float:
 
 
 def double2q(d: float) -> int:
-    """Kamailio's ``double2q``: ``q * 1000`` truncated (0.57 -> 569, as in C)."""
+    """Kamailio's ``double2q``: ``q * 1000`` truncated toward zero, as in C."""
     if d == -1:
         return Q_UNSPECIFIED
     return int(d * 1000)
@@ -928,8 +928,11 @@ class UsrlocModule(Module):
     def maybe_timer(self, now: float | None = None) -> None:
         if now is None:
             now = self.script.clock()
+        if now < self.next_timer:
+            return
         interval = self.param("timer_interval")
-        if interval <= 0 or now < self.next_timer:
+        if interval <= 0:
+            self.next_timer = float("inf")
             return
         steps = int((now - self.next_timer) // interval) + 1
         self.next_timer += steps * interval

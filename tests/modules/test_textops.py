@@ -114,3 +114,26 @@ def test_append_body_part_on_a_multipart_body(ks_run, ks_msg):
 def test_string_helpers_still_work(ks_run, ks_logs):
     res = ks_run('if (starts_with("$rU", "bo")) { xlog("L_INFO", "sw\\n"); }')
     assert ks_logs(res) == ["sw"]
+
+
+def test_body_parts(ks_run, ks_msg, ks_logs):
+    body = ("--b1\r\nContent-Type: text/plain\r\n\r\nplain\r\n--b1\r\n"
+            "Content-Type: application/x\r\n\r\nxx\r\n--b1--\r\n")
+    msg = ks_msg(headers=['Content-Type: multipart/mixed;boundary="b1"'], body=body)
+    res = ks_run('''
+        get_body_part("application/x", "$var(p)");
+        xlog("L_INFO", "[$var(p)]\\n");
+        get_body_part_raw("text/plain", "$var(r)");
+        xlog("L_INFO", "[$var(r)]\\n");
+        remove_body_part("text/plain");
+        $du = "sip:127.0.0.1:5090"; forward();
+    ''', msg=msg)
+    assert ks_logs(res) == ["[\r\nxx\r\n]", "[Content-Type: text/plain\r\n\r\nplain\r\n--b1\r\n]"]
+    assert res.requests[0].text.endswith("\r\n\r\n--b1\r\nContent-Type: application/x\r\n\r\nxx\r\n--b1--\r\n")
+
+
+def test_is_privacy(ks_run, ks_msg, ks_logs):
+    res = ks_run('if (is_privacy("id")) { xlog("L_INFO", "id\\n"); } '
+                 'if (!is_privacy("user")) { xlog("L_INFO", "no user\\n"); }',
+                 msg=ks_msg(headers=["Privacy: id;header"]))
+    assert ks_logs(res) == ["id", "no user"]

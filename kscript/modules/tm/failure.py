@@ -130,14 +130,21 @@ def run_failure_handlers(tm, t: Transaction, code: int, extra_flags: int, sink) 
     """Run the failure route armed for the picked branch; 1 when run."""
     uac = t.uacs[t.picked_branch]
     name = uac.on_failure
-    if name is None:
+    if name is None and "on_failure" not in t.tmcb:
         return 1
     ctx = faked_request(t, sink, uac, extra_flags)
-    t.on_failure = None  # no recursion unless the failure route arms a new one
-    ref = tm.script.routes.get(("failure", name))
-    if ref is not None:
-        tm.script.run_top(ref, ctx)
-    t.request.flags = ctx.flags
+    if "on_failure" in t.tmcb:
+        from .reply import FAKED, error_text
+        rpl = uac.reply
+        reason = error_text(code) if rpl is FAKED or rpl is None else (rpl.msg.reason or "")
+        tag = None if rpl is FAKED or rpl is None or rpl.msg.to is None else rpl.msg.to.tag
+        tm.run_tmcb("on_failure", t, code, reply=rpl, sink=sink, req_ctx=ctx, reason=reason, to_tag=tag)
+    if name is not None:
+        t.on_failure = None  # no recursion unless the failure route arms a new one
+        ref = tm.script.routes.get(("failure", name))
+        if ref is not None:
+            tm.script.run_top(ref, ctx)
+        t.request.flags = ctx.flags
     return 1
 
 

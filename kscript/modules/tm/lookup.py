@@ -130,6 +130,8 @@ def new_transaction(tm, ctx) -> Transaction:
     t.uas_dst = output.reply_destination(ctx)
     t.uas_sock = ctx.rcv
     tm.table.insert(t)
+    tm.run_tmcb("request_in", ctx, t)
+    tm.registered_tmcb(t)
     return t
 
 
@@ -158,6 +160,8 @@ def t_newtran(tm, ctx) -> int:
             t_retransmit_reply(tm, found, ctx)
         return 0
     if st == -2:
+        if found is not None and "e2eack" in found.tmcb and unmatched_totag(found, msg):
+            tm.run_tmcb("e2eack_in", found, ctx)
         return 1
     if method_of(msg) == "ACK":
         return 1
@@ -170,6 +174,17 @@ def t_newtran(tm, ctx) -> int:
         t.flags.add("canceled")
     set_t(ctx, t)
     return 1
+
+
+def unmatched_totag(t: Transaction, ack) -> bool:
+    """True for the first ACK carrying a To tag of a relayed 2xx (or an unknown tag)."""
+    tag = ack.to.tag if ack.to is not None else None
+    for entry in t.fwded_totags:
+        if entry[0] == tag:
+            first = not entry[1]
+            entry[1] = True
+            return first
+    return True
 
 
 def put_on_wait(tm, t: Transaction) -> None:

@@ -115,6 +115,27 @@ class TmModule(Module):
         v = pv.value(ctx)
         return None if v is None else to_str(v)
 
+    # ------------------------------------------------------------ transaction callbacks (tmcb)
+    def run_tmcb(self, kind: str, *args, **kw) -> None:
+        """Call ``tmcb_<kind>(...)`` of every module defining it (Kamailio's TMCB_*
+        callbacks).  ``request_in`` runs for every new transaction; the others only
+        for transactions where a module registered ``kind`` in ``t.tmcb``."""
+        for mod in list(self.script.modules.values()):
+            fn = getattr(mod, "tmcb_" + kind, None)
+            if callable(fn):
+                fn(*args, **kw)
+
+    def registered_tmcb(self, t) -> None:
+        """Per-transaction callbacks registered in TMCB_REQUEST_IN (acc keeps its
+        registration in ``t.request.data["acc_tmcb"]``)."""
+        reg = t.request.data.get("acc_tmcb")
+        if reg is not None:
+            t.tmcb.add("response_out")
+            if reg.get("failure"):
+                t.tmcb.add("on_failure")
+            if reg.get("ack"):
+                t.tmcb.add("e2eack")
+
     # ------------------------------------------------------------ hooks
     def on_reply(self, ctx):
         return on_reply(self, ctx)

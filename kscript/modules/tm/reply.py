@@ -121,10 +121,10 @@ def t_reply(tm, t: Transaction, ctx, code: int, reason: str) -> int:
         text = output.build_reply(ctx, code, reason, to_tag=tag)
     except ValueError:
         text = None
-    return _reply_light(tm, t, ctx, text, code, tag)
+    return _reply_light(tm, t, ctx, text, code, tag, reason)
 
 
-def _reply_light(tm, t: Transaction, ctx, text: str | None, code: int, tag: str | None) -> int:
+def _reply_light(tm, t: Transaction, ctx, text: str | None, code: int, tag: str | None, reason: str = "") -> int:
     if text is None:
         tm.log(ctx, "ERR", "response building failed")
         if t.is_invite:
@@ -147,6 +147,8 @@ def _reply_light(tm, t: Transaction, ctx, text: str | None, code: int, tag: str 
         if t.is_invite:
             cancel_uacs(tm, t, prepare_to_cancel(t), CancelReason(cause=code), F_CANCEL_B_KILL, ctx)
     _send_upstream(t, ctx, text)
+    if code >= 200 and not t.is_local and "response_out" in t.tmcb:
+        tm.run_tmcb("response_out", t, code, reply=FAKED, sink=ctx, reason=reason, to_tag=tag)
     if code >= 200:
         put_on_wait(tm, t)
     return 1
@@ -287,7 +289,7 @@ def t_should_relay_response(tm, t: Transaction, new_code: int, branch: int, repl
         replies_dropped = False
         t.picked_branch = picked
         sink.data[BRANCH_IDX] = picked
-        if t.uacs[picked].on_failure is not None:
+        if t.uacs[picked].on_failure is not None or "on_failure" in t.tmcb:
             run_failure_handlers(tm, t, picked_code, extra_flags_of(t.uacs[picked]), sink)
             drop = tm.drop_replies
             if (drop == 3 and branch_cnt < len(t.uacs)) or (drop not in (0, 3)):
@@ -396,31 +398,52 @@ def relay_reply(tm, t: Transaction, reply, branch: int, msg_status: int, cd, sin
                 code = 487
             else:
                 code = msg_status if branch == relay else t.uacs[relay].last_received
+            reason = error_text(code)
             if tm.param("aggregate_challenges") and code in (401, 407) and _auth_count(t, reply) > 1:
                 text, tag = _aggregate_auth(tm, t, code, reply, sink)
             else:
                 text, tag = _faked_reply_text(tm, t, code, sink)
         else:
             code = relayed.msg.status
+            reason = relayed.msg.reason or ""
             if code == 503 and tm.param("remap_503_500"):
                 text, tag = _faked_reply_text(tm, t, 500, sink, reason=error_text(503))
-                code = 500
+                code, reason = 500, error_text(503)
                 is_faked = True
             elif tm.param("aggregate_challenges") and code in (401, 407) and _auth_count(t, reply) > 1:
                 text, tag = _aggregate_auth(tm, t, code, reply, sink)
+                reason = error_text(code)
                 is_faked = True
             else:
                 text = output.build_forwarded_reply(relayed)
-        if tm.param("reply_relay_mode") == 0 or st != RPS_PUSHED_AFTER_COMPLETION:
+        totag_retr = False
+        pushed_ok = tm.param("reply_relay_mode") == 0 or st != RPS_PUSHED_AFTER_COMPLETION
+        if pushed_ok:
             t.uas_response = text
             t.uas_status = code
             t.relayed_reply_branch = relay
             if is_faked and tag:
                 t.local_totag = tag
+            if t.is_invite and not is_faked and 200 <= code < 300 and t.tmcb & {"response_out", "e2eack"}:
+                totag_retr = _update_totag_set(t, relayed.msg)
         _send_upstream(t, sink, text)
+        if not totag_retr and pushed_ok and "response_out" in t.tmcb:
+            tm.run_tmcb("response_out", t, code, reply=FAKED if is_faked else relayed, sink=sink, reason=reason,
+                        to_tag=tag)
         if do_put_on_wait and st == RPS_COMPLETED:
             put_on_wait(tm, t)
     return st
+
+
+def _update_totag_set(t: Transaction, msg) -> bool:
+    """Remember the To tag of a relayed 2xx; True when it was already known (a retransmission)."""
+    tag = msg.to.tag if msg.to is not None else None
+    if not tag:
+        return False
+    if any(entry[0] == tag for entry in t.fwded_totags):
+        return True
+    t.fwded_totags.append([tag, False])
+    return False
 
 
 # ---------------------------------------------------------------- replies received

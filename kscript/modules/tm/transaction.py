@@ -129,7 +129,8 @@ class Transaction:
     uas_sock: Any = None               # local socket replies leave from
     relayed_reply_branch: int = -1     # -2: replied locally
     local_totag: str | None = None
-    fwded_totags: list = field(default_factory=list)
+    fwded_totags: list = field(default_factory=list)   # [to-tag, acked] of relayed 2xx (e2e ACKs)
+    tmcb: set = field(default_factory=set)             # callbacks other modules registered
     on_failure: str | None = None
     on_branch_failure: str | None = None
     on_reply: str | None = None
@@ -312,10 +313,17 @@ class TransactionTable:
             if (is_ack or t.method != "CANCEL") and skip(t.method):
                 continue
             if is_ack and t.uas_status < 300:
-                # dialog matching for ACK/2xx: only for locally replied transactions
-                if t.relayed_reply_branch == -2:
-                    if (_cseq_num(tmsg) == _cseq_num(msg) and tmsg.call_id == msg.call_id
-                            and _from_tag(tmsg) == _from_tag(msg) and _to_tag(msg) == (t.local_totag or "")):
+                # dialog matching for ACK/2xx: locally replied transactions, or proxied ones
+                # with end-to-end ACK callbacks (acc's report_ack)
+                if t.relayed_reply_branch == -2 or "e2eack" in t.tmcb:
+                    if not (_cseq_num(tmsg) == _cseq_num(msg) and tmsg.call_id == msg.call_id
+                            and _from_tag(tmsg) == _from_tag(msg)):
+                        continue
+                    if t.relayed_reply_branch != -2:
+                        if any(tag == _to_tag(msg) for tag, _ in t.fwded_totags):
+                            return 2, t, canceled
+                        continue
+                    if _to_tag(msg) == (t.local_totag or ""):
                         return 1, t, canceled
                 continue
             if not _via_matching(tmsg.vias[0], via1):
@@ -367,6 +375,8 @@ class TransactionTable:
                 if _from_tag(tmsg) != _from_tag(msg):
                     continue
                 if t.relayed_reply_branch != -2:
+                    if "e2eack" in t.tmcb and any(tag == _to_tag(msg) for tag, _ in t.fwded_totags):
+                        return -2, t, canceled
                     continue
                 if _to_tag(msg) == (t.local_totag or ""):
                     return 1, t, canceled

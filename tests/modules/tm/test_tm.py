@@ -437,3 +437,32 @@ def test_t_load_and_next_contacts_by_q(tm_script, ks_msg):
     res = s.feed_reply(404, branch=3)
     assert logs(res) == ["no more: -2"]
     assert [r.status for r in res.replies] == [404]
+
+
+def test_e2e_ack_matching_with_registered_callbacks(tm_script, ks_msg):
+    """With an E2EACK callback (acc's report_ack) the ACK of a relayed 2xx matches the
+    transaction: t_check_trans() is true, and t_relay() runs the callback once per To tag."""
+    calls = []
+
+    class Fake:
+        def tmcb_request_in(self, ctx, t):
+            t.tmcb.update({"e2eack", "response_out"})
+
+        def tmcb_e2eack_in(self, t, ack_ctx):
+            calls.append(ack_ctx.msg.to.tag)
+
+        def tmcb_response_out(self, t, code, reply=None, sink=None, reason=None, to_tag=None):
+            calls.append(code)
+
+    body = 'if (is_method("ACK")) { if (t_check_trans()) { xlog("L_INFO", "e2e\\n"); t_relay(); } exit; }' + RELAY
+    s = tm_script(body=body)
+    s.modules["fake"] = Fake()
+    s.process(invite(ks_msg), src=SRC)
+    s.feed_reply(200)
+    ack = ks_msg("ACK", "sip:bob@127.0.0.1:5090", via="SIP/2.0/UDP 127.0.0.1:5080;branch=z9hG4bKack9",
+                 call_id="call-1@test", to_tag="kst1")
+    res = s.process(ack, src=SRC)
+    assert logs(res) == ["e2e"] and [r.method for r in res.requests] == ["ACK"]
+    assert calls == [200, "kst1"]
+    s.process(ack.replace("ack9", "ack10"), src=SRC)
+    assert calls == [200, "kst1"]  # the same To tag again: a retransmission, no callback
