@@ -24,24 +24,30 @@ from __future__ import annotations
 
 import os
 from bisect import bisect_left
-from dataclasses import dataclass, field
 
 from . import nodes as N
 from .errors import KscriptError, Position
 from .source import SourceMap
 
 
-@dataclass
 class CheckReport:
-    """The outcome of checking one configuration."""
+    """The outcome of checking one configuration: ``file``, ``defines`` (the -A arguments),
+    ``config`` (the AST, when there is no error), ``smap``, ``errors`` (in the order Kamailio
+    prints them), ``warnings``, ``defines_map`` (the defines in force at the end)."""
 
-    file: str
-    defines: list[str] = field(default_factory=list)
-    config: N.Config | None = None
-    smap: SourceMap | None = None
-    errors: list[KscriptError] = field(default_factory=list)
-    warnings: list = field(default_factory=list)
-    defines_map: dict = field(default_factory=dict)  # the defines in force at the end
+    def __init__(self, file: str, defines: list[str] | None = None, config: N.Config | None = None,
+                 smap: SourceMap | None = None, errors: list[KscriptError] | None = None,
+                 warnings: list | None = None, defines_map: dict | None = None):
+        self.file = file
+        self.defines = defines if defines is not None else []
+        self.config = config
+        self.smap = smap
+        self.errors = errors if errors is not None else []
+        self.warnings = warnings if warnings is not None else []
+        self.defines_map = defines_map if defines_map is not None else {}
+
+    def __repr__(self) -> str:
+        return f"CheckReport({self.file!r}, ok={self.ok}, errors={len(self.errors)}, warnings={len(self.warnings)})"
 
     @property
     def ok(self) -> bool:
@@ -137,21 +143,23 @@ def check_text(text: str, name: str = "<config>", defines: list[str] | tuple[str
     return report
 
 
-def _ifdef_count_check(smap: SourceMap, events: list, parser, fatal, lex) -> None:
+def _debug_level_at(checker, t: float) -> int:
+    level = 0  # default_core_cfg.debug = L_WARN
+    for idx, value in checker.debug_levels:
+        if idx < t:
+            level = value
+    return level
+
+
+def _ifdef_count_check(smap: SourceMap, events: list, stop_line: int | None, fatal):
     """Kamailio's #!if[n]def/#!endif count, as far as its lexer read: negative -> the first
     stray #!endif (a warning where it is) fails the check; positive at the end of the file ->
-    an unbalanced #!ifdef. Not checked when Kamailio exits on a fatal lexer error."""
-    if fatal is not None and getattr(fatal, "exits", True):
-        return
-    stop_line = None
+    an unbalanced #!ifdef (returned: an event to add). Not checked when Kamailio exits on a
+    fatal lexer error."""
     if fatal is not None:
+        if getattr(fatal, "exits", True):
+            return None
         stop_line = fatal.out_line
-    elif parser.diags:
-        last = max(parser.diags, key=lambda d: d.key)
-        t = last.key[0]
-        if last.error.message.startswith("syntax error") or last.error.message.startswith("Can't get from cache"):
-            k = int(t + 0.5) if t != int(t) else int(t)
-            stop_line = lex.tokens[k].line if 0 <= k < len(lex.tokens) else None
     level = 0
     for out_line, delta in getattr(smap, "ifdef_deltas", ()):
         if stop_line is not None and out_line >= stop_line:
@@ -159,14 +167,15 @@ def _ifdef_count_check(smap: SourceMap, events: list, parser, fatal, lex) -> Non
         level += delta
     if level < 0:
         for ev in events:
-            if getattr(ev, "stray_endif", False) and (stop_line is None or ev.out_line < stop_line):
+            if ev.stray_endif and (stop_line is None or ev.out_line < stop_line):
                 ev.warning = False
                 ev.error.kind = "error"
                 ev.error.message = ("#!endif without #!ifdef (the #!ifdef/#!endif count ends "
                                     f"{level}: Kamailio refuses the config)")
                 break
-    elif level > 0 and stop_line is None and getattr(smap, "open_ifdef", None) is not None:
-        events.append(smap.open_ifdef)
+    elif level > 0 and stop_line is None:
+        return getattr(smap, "open_ifdef", None)
+    return None
 
 
 def _check_smap(report: CheckReport, smap: SourceMap, emulated) -> None:
@@ -177,9 +186,8 @@ def _check_smap(report: CheckReport, smap: SourceMap, emulated) -> None:
     lex = tokenize(smap.text)
     checker = Checker(fast_catalogue(), smap, emulated)
     fatal = next((ev for ev in smap.events if ev.fatal), None)
-    if fatal is not None:
-        # the text stops at the fatal directive: the parser's end of input is not a syntax error
-        checker.fatal_at_end = lambda parser, tok: None  # type: ignore[attr-defined]
+    # the text stops at a fatal directive: the parser's end of input is not a syntax error then
+    checker.input_truncated = fatal is not None
     try:
         value, parser = parse_tokens(smap, lex, checker)
     except RecursionError:  # pragma: no cover - pathological nesting
@@ -187,16 +195,27 @@ def _check_smap(report: CheckReport, smap: SourceMap, emulated) -> None:
         report.errors.append(e)
         return
     diags: list = list(parser.diags)
-    # preprocessor events, at the place Kamailio's lexer meets them
+    # preprocessor events, at the place Kamailio's lexer meets them -- if it gets there: when
+    # the parse stops earlier (syntax error, YYABORT), the lexer never reads what follows
     lines = [t.line for t in lex.tokens]
     ntok = len(lines)
-    events = list(smap.events)
-    _ifdef_count_check(smap, events, parser, fatal, lex)
-    for ev in events:
-        if ev.at_end:
+    stop = parser.stop_idx if (parser.stop_idx is not None and parser.stop_idx < ntok) else None
+    events = []
+    for ev in smap.events:
+        t = ntok - 0.75 if ev.at_end else bisect_left(lines, ev.out_line) - 0.5
+        if stop is not None and t > stop:
+            continue
+        events.append((t, ev))
+    fatal = next((ev for _t, ev in events if ev.fatal), None)
+    stop_line = lex.tokens[stop].line if stop is not None else None
+    unbalanced = _ifdef_count_check(smap, [ev for _t, ev in events], stop_line, fatal)
+    if unbalanced is not None:
+        events.append((ntok - 0.75, unbalanced))
+    for t, ev in events:
+        if ev.stray_endif and not ev.warning and _debug_level_at(checker, t) < 0:  # (see below)
+            # below L_WARN the "invalid position" warning is not printed: Kamailio's only
+            # message is the #!ifdef/#!endif count error at the end
             t = ntok - 0.75
-        else:
-            t = bisect_left(lines, ev.out_line) - 0.5
         ev.error.kamailio_line = ev.kamailio_line  # type: ignore[attr-defined]
         if ev.warning:
             report.warnings.append(ev.error)

@@ -37,7 +37,6 @@ interface (used by the REPL): they run the same checks over a parsed tree.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from . import nodes as N
 from .errors import ConfigError, KscriptError, Position
@@ -77,15 +76,24 @@ _ROUTE_ARMERS = {"t_on_failure": "failure", "t_on_reply": "onreply", "t_on_branc
                  "t_on_branch_failure": "branch_failure"}
 _INT_ONLY = {"-", "*", "/", "mod", "|", "&", "^", "<<", ">>", "&&", "||", "<", "<=", ">", ">=", "ieq", "ine"}
 _PV_NAME = re.compile(r"[A-Za-z0-9_.?]*")
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_]+")
 
 
-@dataclass
 class Diagnostic:
     """A warning (or an error collected without stopping)."""
 
-    message: str
-    pos: Position | None
-    kind: str = "warning"
+    __slots__ = ("message", "pos", "kind")
+
+    def __init__(self, message: str, pos: Position | None, kind: str = "warning"):
+        self.message = message
+        self.pos = pos
+        self.kind = kind
+
+    def __repr__(self) -> str:
+        return f"Diagnostic({self.message!r}, {self.pos!r}, {self.kind!r})"
+
+    def __str__(self) -> str:
+        return f"{self.pos}: {self.kind}: {self.message}" if self.pos else f"{self.kind}: {self.message}"
 
     def to_dict(self) -> dict:
         d = {"kind": self.kind, "message": self.message}
@@ -114,6 +122,8 @@ class Checker:
         self.warnings: list[Diagnostic] = []
         self.route_refs: list[tuple[str, str, Position, str]] = []  # (kind, name, pos, how)
         self.not_emulated: dict[tuple[str, str], Position] = {}
+        self.debug_levels: list[tuple[int, int]] = []  # (token index, debug value) as set
+        self.input_truncated = False  # the preprocessor stopped at a fatal error (see kscript.check)
         self.errors: list[KscriptError] = []  # AST-walk mode (no parser)
         self._t = 0
 
@@ -153,12 +163,16 @@ class Checker:
         self.shm = True
         where = node.end_pos or node.pos
         t = children[7].idx if children else None
-        try:
-            rx = re.compile(f"^({_posix_ere(node.module)})$", re.I)
-        except re.error:
-            self.err(p, f"Can't set module parameter: bad module name regex '{node.module}'", where, t)
-            return
-        matched = [m for e, m in self.exports.items() if rx.match(e)]
+        if _PLAIN_NAME.fullmatch(node.module):  # the usual case: no regex needed
+            want_name = node.module.lower()
+            matched = [m for e, m in self.exports.items() if e.lower() == want_name]
+        else:
+            try:
+                rx = re.compile(f"^({_posix_ere(node.module)})$", re.I)
+            except re.error:
+                self.err(p, f"Can't set module parameter: bad module name regex '{node.module}'", where, t)
+                return
+            matched = [m for e, m in self.exports.items() if rx.match(e)]
         if not matched:
             self.err(p, f"Can't set module parameter: no loaded module matches '{node.module}' "
                         "(loadmodule missing or after the modparam?)", where, t)
@@ -190,6 +204,10 @@ class Checker:
     def core_param(self, p, node: N.CoreParam, name_tok=None, value=None) -> None:
         name = node.name
         t = None
+        if name == "debug" and isinstance(node.value, int) and p is not None:
+            # the log level from here on: Kamailio's warnings (e.g. a stray #!endif) are not
+            # printed below L_WARN (0)
+            self.debug_levels.append((p.cur - 1, node.value))
         if name == "log_facility" and isinstance(node.value, str) and node.value.upper() not in _FACILITIES:
             self.err(p, f"bad facility '{node.value}' (see syslog(3): LOG_LOCAL0..7, LOG_DAEMON...)",
                      node.eq_pos, t)
@@ -208,9 +226,16 @@ class Checker:
             self.err(p, f"cfg var field name - use of number or reserved token not allowed: {name_tok.text}",
                      p.pos(name_tok) if p else node.pos, name_tok.idx)
             return
+        if node.group.endswith("]"):
+            return  # a group instance value: set again without complaint
         key = (node.group, node.name)
         if key in self.cfg_vars:
-            self.err(p, f"variable cannot be declared: {node.group}.{node.name} is declared twice", node.pos)
+            # new_cfg_script_var(): "variable already exists"; reported where the parser is:
+            # the token after the declaration (bison needs it to end the statement)
+            where = node.pos
+            if p is not None:
+                where = p.pos(p.toks[p.cur]) if p.cur < len(p.toks) else p._eof_pos()
+            self.err(p, f"variable cannot be declared: {node.group}.{node.name} already exists", where)
         self.cfg_vars.add(key)
 
     # ------------------------------------------------------------ flags
@@ -254,7 +279,6 @@ class Checker:
     # ------------------------------------------------------------ routes
     def route_start(self, kind: str, tok) -> None:
         self.rt = kind
-        self.shm = True
 
     def route_name(self, p, name: str, tok) -> None:
         if self.rt == "reply" and p is not None and p.pending_route_tok is not None and \
@@ -265,6 +289,7 @@ class Checker:
         """Register a route block; a named block whose table already has that name is a
         "duplicate route" (Kamailio stops). Unnamed blocks (and ``onreply_route[0]``) are
         appended to the table's default route, which is also named "0"."""
+        self.shm = True  # the route_stm actions call init_shm()
         table = _ROUTE_TABLE[node.kind]
         names = self.routes.setdefault(table, {})
         if node.name is None:
@@ -281,7 +306,12 @@ class Checker:
     # ------------------------------------------------------------ PVs
     def pv_problem(self, text: str) -> str | None:
         """Why pv_parse_spec2 would reject ``text`` with the modules loaded now, or None."""
-        return pv_problem(self.cat, text, self.loaded)
+        why = pv_problem(self.cat, text, self.loaded)
+        if why is None and not self.shm and (text.startswith("$shv(") or text.startswith("$(shv(")):
+            # pv_parse_shvar_name() registers the variable in shared memory, which Kamailio
+            # initialises at the first modparam or at the end of the first route block
+            return "shm not initialized yet: $shv() used before any modparam and inside the first route block"
+        return why
 
     def pvar(self, p, tok) -> N.PVRef:
         ref = N.PVRef(p.pos(tok), tok.value)
@@ -779,16 +809,18 @@ def _posix_ere(rx: str) -> str:
 
 
 # ---------------------------------------------------------------- AST-walking interface
-@dataclass
 class CheckContext:
     """Older interface: collect errors/warnings of :func:`check_config` over an AST."""
 
-    catalogue: object  # kscript.catalogue.Catalogue (or FastCatalogue)
-    smap: SourceMap | None = None
-    errors: list[KscriptError] = field(default_factory=list)
-    warnings: list[Diagnostic] = field(default_factory=list)
-    loaded: list[str] = field(default_factory=list)
-    emulated: set[tuple[str, str]] | None = None
+    def __init__(self, catalogue, smap: SourceMap | None = None, errors: list | None = None,
+                 warnings: list | None = None, loaded: list[str] | None = None,
+                 emulated: set[tuple[str, str]] | None = None):
+        self.catalogue = catalogue  # kscript.catalogue.Catalogue (or FastCatalogue)
+        self.smap = smap
+        self.errors: list[KscriptError] = errors if errors is not None else []
+        self.warnings: list[Diagnostic] = warnings if warnings is not None else []
+        self.loaded: list[str] = loaded if loaded is not None else []
+        self.emulated = emulated
 
     def error(self, msg: str, pos: Position | None) -> None:
         src = self.smap.source_line(pos) if (self.smap and pos) else None

@@ -260,6 +260,7 @@ class Parser:
         self.module_call_depth = 0
         self.pending_route_tok: Tok | None = None
         self.cur = 0  # index of the lookahead token
+        self.stop_idx: int | None = None  # where the parse stopped (syntax error, YYABORT); None: the end
         self._pos_cache: dict = {}
         t = get_tables()
         self.act = t["_act"]
@@ -344,6 +345,8 @@ class Parser:
                         return value
                 k += 1
         except Abort:
+            if self.stop_idx is None:
+                self.stop_idx = self.cur
             return None
 
     def _end_token(self) -> Tok:
@@ -354,10 +357,10 @@ class Parser:
 
     def _syntax_error(self, tok: Tok) -> None:
         """Report a syntax error at ``tok`` after the reductions bison would still make."""
+        self.stop_idx = tok.idx
         self._default_reductions()
-        if tok.type == "$END" and self.hooks is not None and getattr(self.hooks, "fatal_at_end", None):
-            self.hooks.fatal_at_end(self, tok)
-            return
+        if tok.type == "$END" and getattr(self.hooks, "input_truncated", False):
+            return  # the text stops at a fatal preprocessor error: that is the error to report
         if tok.type == "$END":
             if self.lex.eof_reason == "string":
                 msg = "syntax error: unexpected end of file in an unclosed string"
@@ -454,9 +457,6 @@ class Parser:
                 self.hooks.route_start(_ROUTE_KIND_OF_TOKEN[t], tok)
 
     # ------------------------------------------------------------ helpers for callbacks
-    def P(self, tok: Tok) -> Position:  # noqa: N802
-        return self.pos(tok)
-
     def finish(self, flat: _Flat) -> Val:
         while flat.ops:
             self._reduce_op(flat)
@@ -568,7 +568,7 @@ class Parser:
 
     # core parameters
     def r_core_param(self, c):
-        name_tok = c[0] if isinstance(c[0], Tok) else c[0]
+        name_tok = c[0]
         value = c[2]
         if isinstance(value, Tok):
             v = value.value
@@ -1099,12 +1099,12 @@ class Parser:
 
     def r_rval_block(self, c):
         p = self.pos(c[0])
-        node = N.BlockExpr(p, N.Block(p, c[1])) if hasattr(N, "BlockExpr") else N.Literal(p, 1)
+        node = N.BlockExpr(p, N.Block(p, c[1]))
         return Val(node, c[0].idx, c[2].idx, "int", False, p)
 
     def r_rval_assign(self, c):
         a: N.Assign = c[1]
-        node = N.AssignExpr(a.pos, a) if hasattr(N, "AssignExpr") else a.value
+        node = N.AssignExpr(a.pos, a)
         return Val(node, c[0].idx, c[2].idx, "int", False, a.pos)
 
     def r_rval_paren(self, c):
@@ -1127,8 +1127,8 @@ class Parser:
     def r_rval_selval(self, c):
         p = self.pos(c[0])
         node = N.SelVal(p, c[2].node, c[4].node, c[6].node)
-        t = c[4].type  # rve_guess_type of the SELVALOPT (its left side)
-        return Val(node, c[0].idx, c[7].idx, None if t is None else t, c[2].bad or c[4].bad or c[6].bad, p)
+        # rve_guess_type(RVE_SELVALEXP_OP) is RV_NONE: a selval is untyped at parse time
+        return Val(node, c[0].idx, c[7].idx, None, c[2].bad or c[4].bad or c[6].bad, p)
 
     # commands
     def r_fcmd(self, c):
@@ -1136,9 +1136,6 @@ class Parser:
         if self.hooks is not None:
             self.hooks.fcmd(self, v)
         return v
-
-    def r_cmd(self, c):
-        return c[0]
 
     def _call_val(self, c, name: str, args: list, bare: bool = False) -> Val:
         kw = c[0]
@@ -1148,18 +1145,14 @@ class Parser:
         return Val(node, kw.idx, last.idx, "int", False, p)
 
     def _arg(self, x):
+        """A core command argument as a node: literals for strings and numbers, names for the
+        rest (identifiers, uri:host...); address texts (str) are converted by the caller."""
         if isinstance(x, Tok):
             if x.type == "STRING" or x.type == "NUMBER":
                 return N.Literal(self.pos(x), x.value)
-            if x.type == "ID":
-                return N.Name(self.pos(x), x.value)
-            if x.type in ("URIHOST", "URIPORT"):
-                return N.Name(self.pos(x), x.text)
-            return N.Name(self.pos(x), x.text)
+            return N.Name(self.pos(x), x.value if x.type == "ID" else x.text)
         if isinstance(x, Val):
             return x.node
-        if isinstance(x, N.Node):
-            return x
         return x
 
     def r_cmd_core(self, c):
@@ -1191,9 +1184,8 @@ class Parser:
     def r_cmd_flag(self, c):
         kw = c[0]
         x = c[2]
-        arg = N.Literal(self.pos(x), x.value) if x.type in ("NUMBER", "STRING") else N.Name(self.pos(x), x.value)
-        if x.type == "STRING":
-            arg = N.Name(self.pos(x), x.value)
+        # a flag is a number or a flag name (an identifier or a string)
+        arg = N.Literal(self.pos(x), x.value) if x.type == "NUMBER" else N.Name(self.pos(x), x.value)
         v = self._call_val(c, kw.text, [arg])
         if self.hooks is not None:
             self.hooks.flag_use(self, v, kw, x)
@@ -1297,17 +1289,6 @@ def _txt(text: str, tok) -> Txt:
 
 def _default_cb(children):
     return children[0] if len(children) == 1 else children
-
-
-def _first_tok(items):
-    for x in items:
-        if isinstance(x, Tok):
-            return x
-        if isinstance(x, (list, tuple)):
-            t = _first_tok(x)
-            if t is not None:
-                return t
-    return None
 
 
 _SHIFT_HOOK = frozenset(["LBRACE", "RBRACE", "LPAREN"]) | frozenset(_ROUTE_KIND_OF_TOKEN)

@@ -42,6 +42,7 @@ import os
 import re
 
 from .errors import Position, PreprocessorError
+from .lexer import _IPV6 as _IPV6_RE  # the same IPv6 token as the lexer
 from .lexer import KEYWORDS
 from .source import LineOrigin, SourceMap
 
@@ -57,16 +58,16 @@ _DIRECTIVE_RE = re.compile(
     r"(?P<rest>.*)$",
     re.S,
 )
+_SKIP_DIRECTIVE_RE = re.compile(r"(?:#!|!!)(?P<name>ifndef|ifdef|else|endif)(?![A-Za-z0-9_])")
+_MID_DIRECTIVE_RE = re.compile(
+    r"(?:#!|!!)(?P<name>substdefs|substdef|subst|trydefenvs|trydefenv|defenvs|defenv|trydefine|trydef|"
+    r"redefine|redef|define|def|ifndef|ifdef|else|endif|include_file|import_file)")
 _INCLUDE_RE = re.compile(r"[ \t\r\b]*(?P<kw>include_file|import_file)(?P<rest>.*)$", re.S)
 _ID_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _WORD_RE = re.compile(r"[A-Za-z0-9_]+")
 _LOADMODULE_RE = re.compile(r"[ \t]*loadmodulex?[ \t]+\"([^\"]+)\"")
-_HEX4 = r"[0-9a-fA-F]{1,4}"
-_IPV6_RE = re.compile(
-    rf"(?:{_HEX4}:){{7}}{_HEX4}|(?:{_HEX4}:){{1,7}}(?::{_HEX4}){{1,7}}|:(?::{_HEX4}){{1,7}}"
-    rf"|(?:{_HEX4}:){{1,7}}:|::")
 # characters after which scanning may need to do something; runs of anything else are copied
-_INTERESTING = re.compile(r"[A-Za-z0-9_\"'#/$@%]")
+_INTERESTING = re.compile(r"[A-Za-z0-9_\"'#/$@%!]")
 _DEFINE_DIRECTIVES = ("define", "def", "trydef", "trydefine", "redef", "redefine")
 
 
@@ -241,62 +242,94 @@ class Preprocessor:
             # a directive needs its newline (flex rules end with {CR})
             has_newline = i < n or ends_with_newline
             lex = self._lex
+            if not self._active():
+                # IFDEF_SKIP: only #!if[n]def/#!else/#!endif count, wherever they are on the line
+                if "#!" in raw or "!!" in raw:
+                    for m in _SKIP_DIRECTIVE_RE.finditer(raw):
+                        d, rest = m.group("name"), raw[m.end():]
+                        if d in ("else", "endif") and rest.strip(" \t\r\b"):
+                            continue
+                        if not has_newline:
+                            break
+                        self._directive(d, rest, name, lineno, base_dir, depth)
+                        break
+                self._emit("", name, lineno)
+                continue
             in_code = lex.comment_depth == 0 and lex.string is None
             m = _DIRECTIVE_RE.match(raw) if in_code and ("#!" in raw or "!!" in raw) else None
             if m is not None:
-                directive = m.group("name")
-                rest = m.group("rest")
-                if rest and (rest[0].isalnum() or rest[0] == "_") and directive not in ("subst", "substdef",
-                                                                                     "substdefs"):
-                    m = None  # ``#!defineX``: a comment line (``#!substX`` is SUBST then X)
-            if m is not None:
-                if directive in ("subst", "substdef", "substdefs"):
-                    if self._active():
-                        self._subst(directive, rest, name, lineno)
-                        # the grammar reads `SUBST STRING` (top-level statement)
-                        self._emit(raw, name, lineno)
-                    else:
-                        self._emit("", name, lineno)
-                    continue
-                consumed = 1
-                if directive in _DEFINE_DIRECTIVES:
-                    # backslash-newline continues the value (both characters dropped)
-                    while rest.endswith("\\") and i < n:
-                        rest = rest[:-1] + lines[i]
-                        i += 1
-                        consumed += 1
-                if directive in ("else", "endif", "ifdef", "ifndef") and not has_newline:
-                    m = None  # `#!endif` at EOF without a newline is a comment
-                elif directive in ("include_file", "import_file"):
-                    if self._active():
-                        self._include(directive, rest, name, lineno, base_dir, depth)  # emits its line
-                    else:
-                        self._emit("", name, lineno)
-                    continue
-                else:
-                    self._directive(directive, rest, name, lineno, base_dir, depth)
-                    for k in range(consumed):
-                        self._emit("", name, lineno + k)
-                    continue
-            if not self._active():
-                self._emit("", name, lineno)
+                i = self._line_directive(m.group("name"), m.group("rest"), raw, lines, i, name, lineno,
+                                         has_newline, base_dir, depth)
                 continue
-            if in_code:
-                inc = _INCLUDE_RE.match(raw) if "_file" in raw else None
+            if in_code and "_file" in raw:
+                inc = _INCLUDE_RE.match(raw)
                 if inc and inc.group("rest")[:1] in (" ", "\t", '"'):
                     self._include(inc.group("kw"), inc.group("rest"), name, lineno, base_dir, depth)
                     continue
-                if "loadmodule" in raw:
-                    lm = _LOADMODULE_RE.match(raw)
-                    if lm:
-                        mod = os.path.basename(lm.group(1))
-                        if mod.endswith(".so"):
-                            mod = mod[:-3]
-                        self.loaded_modules.append(mod)
-                        self.defines.setdefault("MOD_" + mod, None)
-            out, colmap = self._scan_line(raw, name, lineno)
+            if in_code and "loadmodule" in raw:
+                lm = _LOADMODULE_RE.match(raw)
+                if lm:
+                    mod = os.path.basename(lm.group(1))
+                    if mod.endswith(".so"):
+                        mod = mod[:-3]
+                    self.loaded_modules.append(mod)
+                    self.defines.setdefault("MOD_" + mod, None)
+            out, colmap, tail = self._scan_line(raw, name, lineno)
             self._emit(out, name, lineno, colmap)
+            while tail is not None:
+                # a directive or an include in the middle of a line (flex matches them anywhere in
+                # the INITIAL state): the code before it is this line's output
+                kind, word, rest, col = tail
+                tail = None
+                if kind == "directive":
+                    i = self._line_directive(word, rest, None, lines, i, name, lineno, has_newline, base_dir,
+                                             depth, mid_line=True)
+                else:
+                    rest_after = self._include(word, rest, name, lineno, base_dir, depth, emit_line=False)
+                    if rest_after is not None and rest_after[0].strip():
+                        text2, c0 = rest_after
+                        out, colmap, tail = self._scan_line(text2, name, lineno)
+                        shift = col + c0 - 1
+                        colmap = [(oc, orig + shift) for oc, orig in (colmap or [(1, 1)])]
+                        self._emit(out, name, lineno, colmap)
         self._lex = saved_lex
+
+    def _line_directive(self, directive: str, rest: str, raw: str | None, lines: list[str], i: int, name: str,
+                        lineno: int, has_newline: bool, base_dir: str, depth: int, mid_line: bool = False) -> int:
+        """Handle a ``#!`` directive found on line ``lineno`` (its text after the name is
+        ``rest``); return the index of the next line to read (a define value may continue on
+        the following lines). Emits the output line(s) unless ``mid_line`` (already emitted)."""
+        if rest and (rest[0].isalnum() or rest[0] == "_") and directive not in ("subst", "substdef", "substdefs"):
+            # ``#!defineX``: a comment line (``#!substX`` is SUBST then X)
+            if not mid_line:
+                self._emit(raw, name, lineno)
+            return i
+        if directive in ("subst", "substdef", "substdefs"):
+            self._subst(directive, rest, name, lineno)
+            if not mid_line:
+                self._emit(raw, name, lineno)  # the grammar reads `SUBST STRING` (top-level statement)
+            return i
+        if directive in ("include_file", "import_file"):
+            self._include(directive, rest, name, lineno, base_dir, depth, emit_line=not mid_line)
+            return i
+        if directive in ("else", "endif", "ifdef", "ifndef") and not has_newline:
+            # `#!endif` at EOF without a newline is a comment
+            if not mid_line:
+                self._emit(raw, name, lineno)
+            return i
+        consumed = 1
+        if directive in _DEFINE_DIRECTIVES:
+            # backslash-newline continues the value (both characters dropped)
+            while rest.endswith("\\") and i < len(lines):
+                rest = rest[:-1] + lines[i]
+                i += 1
+                consumed += 1
+        self._directive(directive, rest, name, lineno, base_dir, depth)
+        for k in range(0 if mid_line else 0, consumed):
+            if k == 0 and mid_line:
+                continue
+            self._emit("", name, lineno + k)
+        return i
 
     # ----------------------------------------------------------- directives
     def _directive(self, d: str, rest: str, file: str, line: int, base_dir: str, depth: int) -> None:
@@ -343,8 +376,6 @@ class Preprocessor:
             self._define(d, rest, file, line)
         elif d in ("defenv", "defenvs", "trydefenv", "trydefenvs"):
             self._defenv(d, rest, file, line)
-        elif d in ("include_file", "import_file"):
-            self._include(d, rest, file, line, base_dir, depth, directive_line=True)
 
     def _define(self, d: str, rest: str, file: str, line: int) -> None:
         if not rest[:1] or rest[0] not in " \t\r\b":
@@ -432,11 +463,16 @@ class Preprocessor:
             self.defines[pattern] = ('"' + value + '"') if d == "substdefs" else (value or None)
 
     def _include(self, kw: str, rest: str, file: str, line: int, base_dir: str, depth: int,
-                 directive_line: bool = False) -> None:
+                 emit_line: bool = True):
+        """``include_file``/``import_file``: ``rest`` is the text after the keyword. Returns
+        (the text after the file name, its 0-based offset in ``rest``) -- flex goes on reading
+        the line after the included file."""
         arg = rest.lstrip(" \t")
         tok = re.match(r"[^ \t\r\n]*", arg).group(0)  # INCLF: the next non-blank run, quotes included
+        after = (arg[len(tok):], len(rest) - len(arg) + len(tok))
         col = (self._files[file][line - 1].find(tok) + 1) if tok else 1
-        self._emit("", file, line)
+        if emit_line:
+            self._emit("", file, line)
         if len(tok) >= MAX_INCLUDE_FNAME:
             self._event(f"included file name too long: {tok}", file, line, col, fatal=True)
         if len(tok) < 2 or tok[0] != '"' or tok[-1] != '"':
@@ -456,14 +492,14 @@ class Preprocessor:
         target = next((c for c in candidates if os.path.isfile(c)), None)
         if target is None:
             if kw == "import_file":
-                return
+                return after
             self._event(f"cannot open included file '{fname}'", file, line, col, fatal=True)
         try:
             with open(target, "rb") as f:
                 text = _decode(f.read())
         except OSError as e:
             if kw == "import_file":
-                return
+                return after
             self._event(f"cannot read included file '{fname}': {e.strerror}", file, line, col, fatal=True)
         saved_shift = self._kshift
         self._kshift = 0
@@ -474,6 +510,7 @@ class Preprocessor:
         # added to the including file's line counter when reading resumes
         extra = self._tail_newlines(text)
         self._kshift = saved_shift + extra
+        return after
 
     @staticmethod
     def _tail_newlines(text: str) -> int:
@@ -517,7 +554,9 @@ class Preprocessor:
     # -------------------------------------------------------- line scanning
     def _scan_line(self, raw: str, file: str, lineno: int):
         """One active line of code: expand defines where flex would, apply substs to strings
-        and PVs, track multi-line strings/comments. Returns (text, colmap or None)."""
+        and PVs, track multi-line strings/comments. Returns (text, colmap or None, tail): tail is
+        None, or ("directive", name, rest, col) / ("include", keyword, rest, col) for a directive
+        or an include met in the middle of the line (the text returned is what precedes it)."""
         lex = self._lex
         defines = self.defines
         substs = self.substs
@@ -526,8 +565,8 @@ class Preprocessor:
             if not substs and not any(c in raw for c in "\"'/#"):
                 words = _WORD_RE.findall(raw)
                 if not any(w in defines for w in words):
-                    if "event_route" not in raw:  # (the EVRTNAME state must be tracked)
-                        return raw, None
+                    if "event_route" not in raw and "_file" not in raw and "!!" not in raw:
+                        return raw, None, None
         work = raw
         cols: list[int] | None = None  # original column of each character of `work`
         expansions = 0
@@ -570,14 +609,14 @@ class Preprocessor:
                         replace(i, end, new)
                         j = -1 if j < 0 else i + len(new) + 1
                 if j < 0:
-                    return work, _colmap(cols)
+                    return work, _colmap(cols), None
                 lex.string = None
                 i = j
                 continue
             if lex.evrt:
                 j = work.find("]", i)
                 if j < 0:
-                    return work, _colmap(cols)
+                    return work, _colmap(cols), None
                 lex.evrt = False
                 i = j + 1
                 continue
@@ -598,9 +637,18 @@ class Preprocessor:
                         k = -1 if k < 0 else end + 1
                 if k < 0:
                     lex.string = c
-                    return work, _colmap(cols)
+                    return work, _colmap(cols), None
                 i = k
                 continue
+            if c == "#" or c == "!":
+                md = _MID_DIRECTIVE_RE.match(work, i)
+                if md is not None:
+                    col = (cols[i] if cols else i + 1)
+                    return work[:i], _colmap(cols[:i] if cols else None), \
+                        ("directive", md.group("name"), work[md.end():], col)
+                if c == "!":
+                    i += 1
+                    continue
             if c == "#" or work.startswith("//", i):
                 break  # a line comment: the rest of the line is copied as is
             if c == "/":
@@ -638,6 +686,9 @@ class Preprocessor:
             if (w == "msg" or w == "uri") and k < n and work[k] == ":":
                 i = k
                 continue
+            if (w == "include_file" or w == "import_file") and (k >= n or work[k] in " \t\r\b"):
+                col = (cols[i] if cols else i + 1)
+                return work[:i], _colmap(cols[:i] if cols else None), ("include", w, work[k:], col + k - i)
             if c.isdigit() or w in KEYWORDS:
                 if w == "event_route":
                     lex.evrt = True
@@ -652,7 +703,7 @@ class Preprocessor:
                 replace(i, k, value)
                 continue  # re-read the pushed-back value
             i = k
-        return work, _colmap(cols)
+        return work, _colmap(cols), None
 
 
 # ---------------------------------------------------------------- helpers

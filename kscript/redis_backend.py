@@ -30,9 +30,10 @@ Replies: bulk strings as ``str`` (UTF-8, undecodable bytes kept with
 ``surrogateescape``), integers as ``int``, nil as ``None``, arrays as ``list``,
 status replies as ``str`` (``"OK"``).
 
-The embedded server has no Lua: ``SCRIPT LOAD`` and ``EVALSHA``/``EVAL`` are
-emulated for the scripts registered with :func:`register_lua` (db_redis's
-set-cleanup script), running the same commands in-process.
+Embedded servers run Lua scripts with fakeredis when ``lupa`` is installed (a kscript
+dependency); without it ``SCRIPT LOAD`` and ``EVALSHA``/``EVAL`` are emulated for the
+scripts registered with :func:`register_lua` (db_redis's set-cleanup script),
+running the same commands in-process.
 """
 
 from __future__ import annotations
@@ -147,6 +148,21 @@ def register_lua(text: str, fn: Callable) -> str:
     sha = hashlib.sha1(text.encode("utf-8")).hexdigest()
     _LUA[sha] = fn
     return sha
+
+
+_HAS_LUA: bool | None = None
+
+
+def _has_lua() -> bool:
+    """Does fakeredis run Lua here (the ``lupa`` package)?"""
+    global _HAS_LUA
+    if _HAS_LUA is None:
+        try:
+            import lupa  # noqa: F401
+            _HAS_LUA = True
+        except ImportError:
+            _HAS_LUA = False
+    return _HAS_LUA
 
 
 # ---------------------------------------------------------------- connections
@@ -299,10 +315,23 @@ class FakeConnection:
 
     def _one(self, args):
         name = args[0].upper() if isinstance(args[0], str) else args[0]
+        if name in ("SCRIPT", "EVALSHA", "EVAL") and not _has_lua():
+            return self._lua_emulation(name, args)
+        try:
+            return self.client.execute_command(*args)
+        except Exception as e:  # redis.exceptions.ResponseError and friends
+            from redis.exceptions import ResponseError
+            if isinstance(e, ResponseError):
+                return ReplyError(str(e))
+            raise RedisIOError(str(e)) from None
+
+    def _lua_emulation(self, name, args):
+        """Without lupa fakeredis has no Lua: scripts registered with :func:`register_lua`
+        run as Python instead."""
         if name == "SCRIPT" and len(args) >= 3 and str(args[1]).upper() == "LOAD":
             sha = hashlib.sha1(_encode(args[2])).hexdigest()
             if sha not in _LUA:
-                return ReplyError("ERR kscript's embedded Redis has no Lua interpreter for this script")
+                return ReplyError("ERR kscript's embedded Redis has no Lua interpreter (install lupa)")
             return sha
         if name in ("EVALSHA", "EVAL"):
             sha = args[1] if name == "EVALSHA" else hashlib.sha1(_encode(args[1])).hexdigest()
@@ -311,13 +340,7 @@ class FakeConnection:
                 return ReplyError("NOSCRIPT No matching script. Please use EVAL.")
             nk = int(args[2])
             return fn(self, list(args[3:3 + nk]), list(args[3 + nk:]))
-        try:
-            return self.client.execute_command(*args)
-        except Exception as e:  # redis.exceptions.ResponseError and friends
-            from redis.exceptions import ResponseError
-            if isinstance(e, ResponseError):
-                return ReplyError(str(e))
-            raise RedisIOError(str(e)) from None
+        return ReplyError("ERR unknown command")
 
     def pipeline(self, cmds) -> list:
         if self.trace is not None:

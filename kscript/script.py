@@ -49,6 +49,11 @@ class Result:
     def requests(self) -> list[Sent]:
         return [s for s in self.sent if s.kind == "request"]
 
+    @property
+    def db_full_scans(self) -> int:
+        """How many DB queries of this message had to scan a whole table (db_redis)."""
+        return self.ctx.data.get("db_full_scans", 0) if self.ctx is not None else 0
+
     def to_dict(self) -> dict:
         """The ``kscript run --json`` object for this message."""
         return {"sent": [s.to_dict() for s in self.sent], "log": [r.to_dict() for r in self.log]}
@@ -551,6 +556,12 @@ class Script:
         if mod is None:
             raise KscriptError("ndb_redis is not loaded by this config")
         return mod.seed(path)
+
+    def redis_dump(self, index: int = 0) -> dict | None:
+        """The keyspace of the ``index``-th Redis server/db the script used (type, value,
+        whether a TTL is set), or None when it used none."""
+        from . import redis_backend
+        return redis_backend.dump(self, index)
 
     def pv(self, text: str):
         """The value of PV ``text`` in the state after the last message (``$var``, ``$shv``...)."""

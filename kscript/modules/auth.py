@@ -420,14 +420,12 @@ class AuthModule(Module):
 
     # ------------------------------------------------------------ pv_* authentication
     def _challenge_avp(self, ctx, hf: str) -> None:
+        """Store a challenge header in the ``challenge_attr`` AVP (``$digest_challenge``)."""
         if self._challenge_pv is None:
-            self._challenge_pv = self.script.compiler.pv(self.param("challenge_attr").replace(
-                "$", "$avp(", 1) + ")" if not self.param("challenge_attr").startswith("$avp(") else
-                self.param("challenge_attr"), None)
-        try:
-            self._challenge_pv.set(ctx, hf)
-        except Exception:  # pragma: no cover
-            pass
+            name = self.param("challenge_attr")[1:]
+            text = f"${name}" if name.startswith("avp(") else f"$avp({name})"
+            self._challenge_pv = self.script.compiler.pv(text, None)
+        self._challenge_pv.set(ctx, hf)
 
     def pv_authenticate(self, ctx, realm, passwd, flags, hftype: str, method: str) -> int:
         ret = AUTH_ERROR

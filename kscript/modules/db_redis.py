@@ -20,8 +20,6 @@ seeding subscribers, inspecting keys) in the script's Redis mode.
 
 from __future__ import annotations
 
-import copy
-
 from ..db.redis import RedisDbConnection
 from ..db.redis.keys import join_keys, parse_keys
 from ..db.redis.schema import SchemaError, load_schema
@@ -47,12 +45,6 @@ class DbRedisModule(Module):
         self.stats = {"full_scans": [], "commands": 0}
         #: log lines produced outside any message (timers, start-up)
         self.log_records: list[LogRecord] = []
-        if not hasattr(script, "redis_dump"):
-            from .. import redis_backend
-            try:
-                script.redis_dump = lambda: redis_backend.dump(script)
-            except AttributeError:  # pragma: no cover
-                pass
 
     @property
     def full_scans(self) -> list:
@@ -105,8 +97,3 @@ class DbRedisModule(Module):
             except Exception:  # pragma: no cover
                 pass
         self.connections.clear()
-
-
-def copy_tables(tables):
-    """A deep copy of parsed tables (tests)."""
-    return copy.deepcopy(tables)

@@ -548,14 +548,6 @@ class RegistrarModule(Module):
             v = None
         return v if isinstance(v, str) else ""
 
-    def _contacts(self, ctx):
-        """The contacts of the REGISTER in Kamailio's processing order."""
-        out = []
-        for body in ctx.msg.headers_named("contact"):
-            cb = parse_contact_body(body)
-            out.extend(reversed(cb.contacts))
-        return out
-
     def _path_vector(self, ctx):
         """``build_path_vector``: (path, received) -- raises RegError(R_PARSE_PATH)."""
         bodies = ctx.msg.headers_named("path")
@@ -859,9 +851,11 @@ class RegistrarModule(Module):
         except RegError as e:
             rerrno = e.args[1] if len(e.args) > 1 else R_PARSE
             st["rerrno"] = rerrno
+            ctx.data["reg_rerrno"] = rerrno
             if ctx.route_type == "request" and not cflags & REG_SAVE_NORPL_FL:
                 self.reply_helper(ctx, rerrno, True)
             return -2 if rerrno == R_TOO_MANY else -1
+        ctx.data["reg_rerrno"] = R_FINE
         if not cflags & REG_SAVE_NORPL_FL:
             if ctx.route_type in ("request", "failure"):
                 if self.reply_helper(ctx, R_FINE, True) < 0:

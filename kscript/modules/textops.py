@@ -491,6 +491,7 @@ class TextopsModule(Module):
             return -1
         start, _, _, end = found
         lumps_of(ctx).delete(start, end - start)
+        ctx.data["body_multipart"] = True  # FL_BODY_MULTIPART: check_boundaries
         return 1
 
     @function("filter_body", "str")
@@ -850,6 +851,7 @@ def set_multibody(ctx, body: str, ctype: str, boundary: str, mod=None) -> int:
         add_hf(ctx, "Mime-Version: 1.0\r\n")
     banchor = lumps.anchor(msg.body_start)
     lumps.insert_after(banchor, part)
+    ctx.data["body_multipart"] = True  # FL_BODY_MULTIPART: check_boundaries
     return 1
 
 
@@ -871,6 +873,7 @@ def append_multibody(ctx, body: str, ctype: str, cdisp: str, mod=None) -> int:
     lumps = lumps_of(ctx)
     anchor = lumps.anchor(len(msg.text))
     lumps.insert_after(anchor, _boundary_part(body, ctype, cdisp, delim, False))
+    ctx.data["body_multipart"] = True  # FL_BODY_MULTIPART: check_boundaries
     return 1
 
 

@@ -25,11 +25,16 @@ The model is Kamailio's, rebuilt in Python:
   Record-Route uses them) or *conditions* (``OPT``: the rest of the chain is
   printed only if e.g. the sending socket differs from the receiving one --
   double Record-Route);
+* before a message is built each main list is *normalised* as ``lumps_len``
+  does (and, as there, permanently): a deletion overlapping an earlier one is
+  trimmed to what is left of it (possibly nothing) and an anchor falling inside
+  a deleted range moves to its end -- so removing a header twice is harmless
+  and text inserted at a deleted header still comes out (:meth:`Lumps.normalize`);
 * applying: the original text is copied up to each main lump's offset, then its
   before-chain, then (deletions) the deleted range is skipped, then its
-  after-chain.  A main lump whose offset lies before what was already copied
-  or skipped (overlapping a previous deletion) is ignored entirely, chains
-  included -- so removing a header twice is harmless.
+  after-chain.  A main lump whose offset still lies before what was already
+  copied (only possible before the end of a rewritten request URI) is ignored
+  entirely, chains included.
 
 Reply lumps (``append_to_reply``, ``set_reply_body``...) are a separate, simple
 list of header texts plus at most one body (:func:`add_reply_lump`).
@@ -414,6 +419,28 @@ class Lumps:
         return False
 
     # ------------------------------------------------------------ applying
+    def normalize(self) -> None:
+        """Fix overlapping main lumps in place, as ``lumps_len`` does for each
+        list (starting at offset 0): a deletion starting inside an earlier
+        deleted range is shortened to the part after it, an anchor inside one is
+        moved to its end."""
+        for head in (self.head, self.body_head):
+            s_off = 0
+            t = head
+            while t is not None:
+                if t.op == DEL:
+                    if t.offset < s_off:
+                        cut = s_off - t.offset
+                        t.length = t.length - cut if t.length > cut else 0
+                        t.offset = s_off
+                    s_off = t.offset + t.length
+                elif t.op == NOP:
+                    if t.offset < s_off:
+                        t.offset = s_off
+                    else:
+                        s_off = t.offset
+                t = t.next
+
     def _process(self, head: Lump | None, text: str, out: list[str], s_off: int,
                  si: SendInfo | None) -> int:
         t = head
@@ -447,6 +474,7 @@ class Lumps:
         """The body with the body lumps applied."""
         msg = self.msg
         text = msg.text
+        self.normalize()
         out: list[str] = []
         s_off = self._process(self.body_head, text, out, msg.body_start, si)
         out.append(text[max(s_off, msg.body_start):])
@@ -463,6 +491,7 @@ class Lumps:
         request-line URI first, as Kamailio does with a rewritten R-URI)."""
         msg = self.msg
         text = msg.text
+        self.normalize()
         out: list[str] = []
         s_off = 0
         if new_uri is not None and msg.is_request:

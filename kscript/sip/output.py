@@ -83,7 +83,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "DestinationError", "Branch", "build_reply", "reply_destination", "send_reply", "send_stateless_reply",
-    "next_hop", "uri_destination", "send_socket", "build_request", "forward_request", "forward_reply",
+    "next_hop", "uri_destination", "send_socket", "build_request", "check_boundaries", "forward_request", "forward_reply",
     "build_forwarded_reply", "stateless_branch", "transaction_hash", "char_msg_val", "sl_to_tag", "reverse_hex",
     "server_header", "via_layout", "is_ip",
 ]
@@ -637,6 +637,8 @@ def build_request(ctx, ruri: str | None, dst, branch: str, *, send_sock=None, vi
     if send_sock is None:
         send_sock = send_socket(ctx, dst) if dst is not None else ctx.rcv
     base = lumps if lumps is not None else lumps_of(ctx)
+    check_boundaries(ctx, base, send_sock, dst.proto if dst is not None else None)
+    base.normalize()  # lumps_len fixes the message's own lumps
     work = base if persist else base.clone()
     si = _send_info(ctx, send_sock, dst.proto if dst is not None else None)
     _adjust_clen(msg, work, si, dst.proto if dst is not None else "udp")
@@ -668,6 +670,119 @@ def build_request(ctx, ruri: str | None, dst, branch: str, *, send_sock=None, vi
                                                dst.proto if dst is not None else None), "via")
     new_uri = ruri if ruri is not None else ctx.new_uri
     return work.apply(si, new_uri=new_uri)
+
+
+def _find_line_start(ctx, buf: str, text: str, start: int) -> int:
+    """``find_line_start``: the first line at or after ``start`` beginning with
+    ``text`` (-1 when none)."""
+    n = len(text)
+    ln = len(buf) - start
+    while n <= ln:
+        if buf.startswith(text, start):
+            return start
+        ch = buf.find("\r", start, start + ln - 1)
+        if ch < 0:
+            ctx.log("ERR", "No CRLF found", source="core")
+            return -1
+        if buf[ch + 1:ch + 2] != "\n":
+            ctx.log("ERR", "No LF after CR", source="core")
+            return -1
+        ln -= ch - start + 2
+        start = ch + 2
+    return -1
+
+
+def _get_line(ctx, buf: str, start: int) -> int:
+    """``get_line``: length of the line at ``start``, CRLF included."""
+    ch = buf.find("\r", start)
+    if ch < 0:
+        ctx.log("ERR", "No CRLF found", source="core")
+        return len(buf) - start
+    if buf[ch + 1:ch + 2] != "\n":
+        ctx.log("ERR", "No LF after CR", source="core")
+        return 0
+    return ch - start + 2
+
+
+def _ctype_boundary(ctx, msg) -> str | None | int:
+    """``get_boundary``: the boundary parameter of the (original) Content-Type."""
+    ct = msg.header("Content-Type")
+    if ct is None:
+        return -1
+    if ";" not in ct:
+        ctx.log("INFO", f"Content-Type hdr has no boundary params <{ct}>", source="core")
+        return -2
+    for param in ct.split(";")[1:]:
+        name, eq, value = param.partition("=")
+        if name.strip().lower() == "boundary" and eq:
+            value = value.strip()
+            if len(value) >= 2 and value[0] == value[-1] == '"':
+                value = value[1:-1]
+            return value
+    return -1
+
+
+def check_boundaries(ctx, lumps: Lumps, send_sock=None, proto: str | None = None) -> int:
+    """``check_boundaries`` (run when a request is built after textops
+    ``append_body_part``/``set_body_multipart`` set ``ctx.data["body_multipart"]``,
+    Kamailio's FL_BODY_MULTIPART): rebuild the edited multipart body with every
+    inner boundary line ``--B\r\n`` and a final ``--B--\r\n``, replacing all
+    body lumps by one whole-body replacement; the flag is cleared on success.
+    Returns 0 (nothing to do), 1, or a negative code (logged as Kamailio does)."""
+    if not ctx.data.get("body_multipart"):
+        return 0
+    ret = _check_boundaries(ctx, lumps, send_sock, proto)
+    if ret < 0:
+        ctx.log("INFO", f"check boundaries negative ({ret})", source="core")
+    return ret
+
+
+def _check_boundaries(ctx, lumps: Lumps, send_sock, proto) -> int:
+    msg = ctx.msg
+    ob = _ctype_boundary(ctx, msg)
+    if ob == -2:
+        ctx.log("INFO", "no boundary - maybe just turning into multipart body", source="core")
+        return -2
+    if not isinstance(ob, str) or not ob:
+        return -1
+    buf = lumps.body_text(_send_info(ctx, send_sock, proto) if send_sock is not None else None)
+    ob = "--" + ob
+    b, fb = ob + "\r\n", ob + "--\r\n"
+    found: list[int] = []
+    t = len(buf)
+    pos = 0
+    while t > 0:
+        at = _find_line_start(ctx, buf, ob, pos)
+        if at < 0:
+            break
+        found.append(at)
+        pos = at + len(ob)
+        t -= len(ob)
+    if len(found) < 2:
+        ctx.log("ERR", f"found[{len(found)}] wrong number of boundaries", source="core")
+        return -1
+    out: list[str] = []
+    for cur, nxt in zip(found, found[1:]):
+        n = _get_line(ctx, buf, cur)
+        if buf[cur:cur + n] != b:
+            out.append(b)
+            out.append(buf[cur + n:nxt])
+        else:
+            out.append(buf[cur:nxt])
+    # Kamailio checks the *first* boundary line here (lb, not the last one)
+    first = found[0]
+    n = _get_line(ctx, buf, first)
+    out.append(fb if buf[first:first + n] != fb else buf[first:])
+    # replace_body
+    start = msg.body_start
+    size = len(msg.text) - start
+    lumps.body_head = None
+    if size == 0:
+        ctx.log("WARN", f"0 len (offset={start})", source="core")
+    lumps.delete(start, size)
+    lumps.insert_after(lumps.anchor(start), "".join(out))
+    ctx.data.pop("body_multipart", None)
+    return 1
 
 
 def _adjust_clen(msg, work: Lumps, si: SendInfo, proto: str) -> None:
@@ -794,6 +909,7 @@ def build_forwarded_reply(ctx, lumps: Lumps | None = None, *, remove_via1: bool 
     (``generate_res_buf_from_sip_res``)."""
     msg = ctx.msg
     base = lumps if lumps is not None else lumps_of(ctx)
+    base.normalize()  # lumps_len fixes the message's own lumps
     work = base.clone()
     vias = msg.vias
     proto = vias[1].transport.lower() if len(vias) > 1 else "udp"

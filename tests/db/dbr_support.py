@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 import socket
-import subprocess
-import tempfile
 import time
 
 import pytest
 
-from kscript.db.redis import RedisDbConnection
 from kscript.db.redis.keys import parse_keys
 from kscript.db.redis.schema import load_schema
-from kscript.db.url import parse_db_url
 
 SCHEMA = "/usr/share/kamailio/db_redis/kamailio"
 REF_SCHEMA = "/work/shared/reference/db_redis-schema"

@@ -149,3 +149,19 @@ def test_db_url():
         parse_db_url("redis://127.0.0.1:6379")  # the /database part is required
     with pytest.raises(UrlError):
         parse_db_url("redis:/x/y")
+
+
+def test_memory_backend():
+    from kscript import db
+    from kscript.db.api import Str
+
+    class S:
+        pass
+    s = S()
+    c = db.connect(s, "memory://x/test")
+    c.insert(["username", "domain", "password"], [Str("alice"), Str("example.com"), Str("pw")], table="subscriber")
+    assert c.query(["username"], None, [Str("alice")], ["password"], table="subscriber").rows == [["pw"]]
+    assert c.query(["username"], None, [Str("ali")], ["password"], table="subscriber").rows == []  # exact
+    assert c.update(["username"], None, [Str("alice")], ["password"], [Str("x")], table="subscriber") == 1
+    assert c.delete(["username"], None, [Str("alice")], table="subscriber") == 1
+    assert c.table_version("subscriber") in (7, None)

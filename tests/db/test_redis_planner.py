@@ -277,3 +277,15 @@ def test_range_scan_patterns():
     lt = range_patterns(TsScan(key=ts.key, offset=ts.offset, length=19, lt=True, variable=False))
     assert lt[0] == "location:timer::[0-1]???-??-?? ??:??:??"  # no leading 0 class, 0 digits skipped
     assert "location:timer::20[0-0]?-??-?? ??:??:??" in lt
+
+
+def test_set_cleanup_without_lua_interpreter(monkeypatch):
+    """Without lupa the embedded server emulates db_redis's Lua script in Python."""
+    from kscript import redis_backend
+    monkeypatch.setattr(redis_backend, "_HAS_LUA", False)
+    conn = RedisDbConnection(FakeScript(), parse_db_url("redis://127.0.0.1:2/0"), make_tables())
+    conn.insert(*usrloc_insert_row(), table="location")
+    conn.trace = []
+    assert conn.delete(["ruid"], None, [Str(RUID)], table="location") == 1
+    assert conn.trace[-1] == ["EVALSHA", SHA, "3", "location:timer::0:0", "location::index::timer", ENTRY]
+    assert conn.conn.command("KEYS", "*") == []

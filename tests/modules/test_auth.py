@@ -141,3 +141,24 @@ def test_digest_helpers():
                                                                      "auth", True)
     assert parse_credentials("Basic abc") is None
     assert not parse_credentials('Digest username="a", realm="r"').check()
+
+
+def test_pv_authenticate_challenge_in_avp(tmp_path):
+    import kscript
+    cfg = tmp_path / "avp.cfg"
+    cfg.write_text(HEAD + """
+request_route {
+    if (!pv_www_authenticate("$fd", "secret123", "4")) {
+        append_to_reply("$avp(digest_challenge)");
+        sl_send_reply("401", "Unauthorized");
+        exit;
+    }
+    sl_send_reply("200", "OK");
+}
+""")
+    s = kscript.load(cfg, clock=Clock())
+    rep = s.process(register()).replies[0]
+    assert rep.status == 401
+    assert rep.header("WWW-Authenticate").startswith('Digest realm="127.0.0.1", nonce="')
+    hdr = authorization_header(rep, "alice", "secret123", "REGISTER", "sip:127.0.0.1")
+    assert s.process(register(cseq=2, extra=[hdr])).replies[0].status == 200

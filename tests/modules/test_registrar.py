@@ -235,3 +235,19 @@ def test_reg_fetch_contacts_and_ulc(tmp_path):
     s.process(register(contacts=["<sip:alice@127.0.0.1:5081>;q=0.3", "<sip:alice@127.0.0.1:5082>;q=0.7"]))
     assert script_logs(s.process(request("OPTIONS"))) == [
         "count=2 aor=alice@127.0.0.1 addr0=sip:alice@127.0.0.1:5082 q0=700"]
+
+
+def test_save_without_reply_then_reg_send_reply(tmp_path):
+    route = """
+    request_route {
+        save("location", "2");
+        xlog("L_INFO", "rc=$rc\\n");
+        reg_send_reply();
+        exit;
+    }
+    """
+    s = load_reg(tmp_path, MEM, route=route)
+    r = s.process(register())
+    assert script_logs(r) == ["rc=1"]
+    [rep] = r.replies
+    assert rep.status == 200 and rep.header("Contact") == "<sip:alice@127.0.0.1:5081>;expires=3600"

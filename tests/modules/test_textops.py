@@ -108,7 +108,25 @@ def test_append_body_part_on_a_multipart_body(ks_run, ks_msg):
     body = "--b1\r\nContent-Type: text/plain\r\n\r\nx\r\n--b1\r\n"
     msg = ks_msg(headers=['Content-Type: multipart/mixed;boundary="b1"'], body=body)
     res = ks_run('append_body_part("y", "text/foo");' + FWD, msg=msg)
-    assert res.requests[0].text.endswith(body + "Content-Type: text/foo\r\n\r\ny\r\n--b1\r\n")
+    # check_boundaries (core) rewrites the last boundary as the final one
+    assert res.requests[0].text.endswith(body + "Content-Type: text/foo\r\n\r\ny\r\n--b1--\r\n")
+
+
+def test_check_boundaries_fixes_inner_and_final_boundaries(ks_run, ks_msg):
+    body = "preamble\r\n--b1 \r\nContent-Type: text/plain\r\n\r\nx\r\n--b1--\r\n"
+    msg = ks_msg(headers=['Content-Type: multipart/mixed;boundary="b1"'], body=body)
+    res = ks_run('append_body_part("y", "text/foo");' + FWD, msg=msg)
+    text = res.requests[0].text
+    assert text.endswith("\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\nx\r\n--b1\r\n"
+                         "Content-Type: text/foo\r\n\r\ny\r\n--b1--\r\n")
+    # no boundary parameter: Kamailio's INFO logs, body left as built
+    msg = ks_msg(headers=["Content-Type: text/plain"], body="hello\r\n")
+    res = ks_run('set_body_multipart();' + FWD, msg=msg)
+    assert res.requests[0].text.endswith("\r\n\r\n--unique-boundary-1\r\nContent-Type: text/plain\r\n\r\n"
+                                         "hello\r\n\r\n--unique-boundary-1\r\n")
+    assert [r.text for r in res.log if r.source == "core"] == [
+        "Content-Type hdr has no boundary params <text/plain>",
+        "no boundary - maybe just turning into multipart body", "check boundaries negative (-2)"]
 
 
 def test_string_helpers_still_work(ks_run, ks_logs):

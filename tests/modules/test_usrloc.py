@@ -111,7 +111,7 @@ def test_version_check_refuses_a_wrong_schema(tmp_path):
     from kscript.errors import ConfigError
     from reg_support import DB_HEAD
     with pytest.raises(ConfigError, match="invalid table version for table 'location'"):
-        load_reg(tmp_path, f'modparam("usrloc", "db_mode", 3)\n',
+        load_reg(tmp_path, 'modparam("usrloc", "db_mode", 3)\n',
                  head=DB_HEAD.replace("/usr/share/kamailio/db_redis/kamailio", str(sch)))
 
 

@@ -33,8 +33,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..api import (BIGINT, BITMAP, DATETIME, DOUBLE, INT, OP_BITWISE_AND, OP_EQ, OP_GEQ, OP_GT, OP_LEQ, OP_LT,
-                   OP_NEQ, STR, STRING, UBIGINT, UINT, DbError)
-from .layout import c_atof, c_atoi, c_atoll, format_datetime, type_key, val2str
+                   OP_NEQ, STR, STRING, UBIGINT, DbError)
+from .layout import c_atof, c_atoi, c_atoll, format_datetime, val2str
 from .schema import Table
 
 __all__ = ["Plan", "TsScan", "find_query_key", "build_entry_key", "build_type_keys", "plan_query", "scan_keys",
