@@ -406,7 +406,9 @@ def script_redis_dump(script, case: Case | None = None):
     one for the case's ndb_redis server; None when none of these exists."""
     fn = getattr(script, "redis_dump", None)
     if callable(fn):
-        return fn()
+        dump = fn()
+        if dump is not None:
+            return dump
     client = getattr(script, "redis", None)
     if client is None:
         return None

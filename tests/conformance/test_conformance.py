@@ -26,10 +26,10 @@ API used (not final; adapt here when the runner lands):
 redis cases ``script.redis_dump()``, a redis-py compatible ``script.redis`` or
 ``script.redis(server_name)``.
 
-While the runner is incomplete every case is marked xfail (non-strict), so the
-suite stays green and XPASS shows what already conforms; set
-KSCRIPT_CONFORMANCE_STRICT=1 to make the cases real failures (remove the marker
-once the runner is ready).
+Every case must conform, except those listed in ``known_failures.txt`` (one
+``case: reason`` per line), which are marked xfail *strict*: a known failure that
+starts passing fails the run until it is removed from the list. Set
+KSCRIPT_CONFORMANCE_STRICT=1 to run the listed cases as ordinary tests.
 """
 
 from __future__ import annotations
@@ -67,13 +67,28 @@ if not hasattr(kscript, "load"):
 
 CASE_DIRS = [d for d in caselib.case_dirs() if (d / "golden.json").is_file()]
 
-if not os.environ.get("KSCRIPT_CONFORMANCE_STRICT"):
-    # Temporary: the runner is work in progress; see the module docstring.
-    pytestmark = pytest.mark.xfail(reason="kscript runner incomplete (KSCRIPT_CONFORMANCE_STRICT=1 "
-                                          "to enforce)", strict=False)
+def _known_failures() -> dict[str, str]:
+    out = {}
+    path = HERE / "known_failures.txt"
+    if path.is_file():
+        for line in path.read_text().splitlines():
+            line = line.strip()
+            if line and not line.startswith("#"):
+                name, _, reason = line.partition(":")
+                out[name.strip()] = reason.strip()
+    return out
 
 
-@pytest.mark.parametrize("case_dir", CASE_DIRS, ids=[d.name for d in CASE_DIRS])
+KNOWN = {} if os.environ.get("KSCRIPT_CONFORMANCE_STRICT") else _known_failures()
+
+
+def _param(d):
+    reason = KNOWN.get(d.name)
+    marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
+    return pytest.param(d, id=d.name, marks=marks)
+
+
+@pytest.mark.parametrize("case_dir", [_param(d) for d in CASE_DIRS])
 def test_conformance(case_dir):
     case = caselib.load_case(case_dir)
     golden = json.loads(case.golden_path.read_text(encoding="utf-8"))

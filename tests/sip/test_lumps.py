@@ -91,15 +91,28 @@ def test_anchors_at_the_same_offset_keep_creation_order():
     assert lumps.apply().split("\r\n")[1:3] == ["first", "second"]
 
 
-def test_overlapping_deletion_is_ignored_with_its_chains():
+def test_overlapping_deletion_is_trimmed_and_keeps_its_chains():
+    # lumps_len normalises: the second deletion shrinks to nothing at the end of
+    # the first one, its additions still come out there
     m = msg()
     lumps = Lumps(m)
     s, _, _, e = span(m, "X-A")
     lumps.delete(s, e - s)
     d2 = lumps.delete(s, e - s)  # remove_hf twice
-    lumps.insert_after(d2, "X-LOST: 1\r\n")
+    lumps.insert_after(d2, "X-Kept: 1\r\n")
     out = lumps.apply()
-    assert "X-A" not in out and "X-LOST" not in out
+    assert "X-A" not in out and "\r\nX-Kept: 1\r\n" in out
+    assert (d2.offset, d2.length) == (e, 0)
+
+
+def test_anchor_inside_a_deleted_range_moves_to_its_end():
+    # set_body: delete the body, then anchor at its start and insert the new one
+    m = SipMessage.parse(TEXT.replace("Content-Length: 0", "Content-Length: 3") + "old")
+    lumps = Lumps(m)
+    lumps.delete(m.body_start, 3)
+    lumps.insert_after(lumps.anchor(m.body_start), "new body")
+    assert lumps.body_text() == "new body"
+    assert lumps.apply().endswith("\r\n\r\nnew body")
 
 
 def test_new_uri_replaces_the_request_line_uri():
