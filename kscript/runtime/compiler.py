@@ -123,6 +123,8 @@ class Compiler:
         if not target.cls.writable:
             raise ConfigError(f"cannot assign to read-only pseudo-variable '{s.target.text}'", s.target.pos)
         v = s.value
+        if isinstance(v, N.PVRef):
+            return self._assign_pv(s, target, v)
         if isinstance(v, N.Call):
             val = self.call(v, raw=True)
         elif isinstance(v, N.RouteCall):
@@ -139,6 +141,37 @@ class Compiler:
             except ExprError as e:
                 ctx.log("ERR", f"assignment failed at {pos}: {e}", source="core")
                 return -1
+            try:
+                setter(ctx, name, idx, value)
+            except AssignError as e:
+                ctx.log("ERR", str(e), source="core")
+                return -1
+            return 1
+
+        return assign
+
+    def _assign_pv(self, s: N.Assign, target: CompiledPV, v: N.PVRef) -> Fn:
+        """``$x = $y``: the value (and its type) is copied; a failing read of the right
+        side logs Kamailio's errors and assigns null (recorded: `$var` becomes 0)."""
+        src = self.pv(v.text, v.pos)
+        get = src.get
+        setter = target.cls.set
+        name, idx = target.name, target.idx
+        where = f"({v.pos.line},{v.pos.column}-{v.pos.line},{v.pos.column + len(v.text) - 1})"
+
+        def assign(ctx):
+            try:
+                value = get(ctx)
+            except PVFailed:
+                ctx.log("ERR", "non existing right pvar", source="core")
+                ctx.log("ERR", f"assignment failed at pos: {where}", source="core")
+                try:
+                    setter(ctx, name, idx, None)
+                except AssignError:
+                    pass
+                return -1
+            if type(value) is not int and isinstance(value, int):
+                value = int(value)  # e.g. {s.int}'s IntText: containers keep the number only
             try:
                 setter(ctx, name, idx, value)
             except AssignError as e:
