@@ -169,11 +169,12 @@ def _emulated_for_check():
     sig = []
     try:
         for d in ("modules", "runtime"):
-            with os.scandir(os.path.join(base, d)) as it:
-                for ent in sorted(it, key=lambda e: e.name):
-                    if ent.name.endswith(".py"):
-                        st = ent.stat()
-                        sig.append(f"{d}/{ent.name}:{st.st_mtime_ns}:{st.st_size};")
+            for root, dirs, names in os.walk(os.path.join(base, d)):
+                dirs.sort()
+                for name in sorted(names):
+                    if name.endswith(".py"):
+                        st = os.stat(os.path.join(root, name))
+                        sig.append(f"{os.path.relpath(root, base)}/{name}:{st.st_mtime_ns}:{st.st_size};")
     except OSError:
         return None
     blob = "".join(sig).encode()

@@ -80,12 +80,26 @@ def build_tables(grammar: str | None = None) -> dict:
     syms = terms + nonterms
     sym_index = {s: i for i, s in enumerate(syms)}
     nsym = len(syms)
+    # Lark's state numbers depend on set iteration order (object ids): renumber
+    # the states breadth-first from the start states, successors in symbol
+    # order, so that the generated file is reproducible.
+    num: dict[int, int] = {}
+    queue = [table.start_states[s] for s in START_SYMBOLS]
+    for st in queue:
+        if st in num:
+            continue
+        num[st] = len(num)
+        succ = sorted((sym_index[str(sym)], arg) for sym, (action, arg) in table.states[st].items()
+                      if action is Shift)
+        queue.extend(arg for _i, arg in succ if arg not in num)
+    for st in sorted(table.states):  # unreachable states (none expected)
+        num.setdefault(st, len(num))
     act = array("h", bytes(2 * nsym * len(table.states)))
     for st, actions in table.states.items():
-        base = st * nsym
+        base = num[st] * nsym
         for sym, (action, arg) in actions.items():
             # 0 = error, k > 0 = shift/goto state k - 1, k < 0 = reduce rule -k - 1
-            act[base + sym_index[str(sym)]] = arg + 1 if action is Shift else -1 - rule_index[arg]
+            act[base + sym_index[str(sym)]] = num[arg] + 1 if action is Shift else -1 - rule_index[arg]
     return {
         "hash": _grammar_hash(text),
         "syms": syms,
@@ -93,8 +107,8 @@ def build_tables(grammar: str | None = None) -> dict:
         "act": act.tobytes(),
         "nstates": len(table.states),
         "rules": rules,
-        "start": {s: table.start_states[s] for s in START_SYMBOLS},
-        "end": {s: table.end_states[s] for s in START_SYMBOLS},
+        "start": {s: num[table.start_states[s]] for s in START_SYMBOLS},
+        "end": {s: num[table.end_states[s]] for s in START_SYMBOLS},
     }
 
 
@@ -103,7 +117,7 @@ def write_tables(path: str, tables: dict) -> None:
     import marshal
     tmp = f"{path}.{os.getpid()}.tmp"
     with open(tmp, "wb") as f:
-        marshal.dump(tables, f, 4)
+        marshal.dump(tables, f, 2)  # version 2: no refcount-dependent refs (reproducible)
     os.replace(tmp, path)
 
 
@@ -1425,6 +1439,12 @@ def _main(argv: list[str]) -> int:  # pragma: no cover - build helper
                     help="regenerate grammar/kamailio.tables from grammar/kamailio.lark")
     args = ap.parse_args(argv)
     if args.build_tables:
+        if os.environ.get("PYTHONHASHSEED") != "0":
+            # Lark numbers states in set-iteration order: fix the hash seed so
+            # that the generated file is byte-for-byte reproducible.
+            env = dict(os.environ, PYTHONHASHSEED="0")
+            import subprocess
+            return subprocess.call([sys.executable, "-m", "kscript.parser", "--build-tables"], env=env)
         t = build_tables()
         target = os.path.join(_grammar_dir(), "kamailio.tables")
         write_tables(target, t)

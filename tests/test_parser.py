@@ -59,6 +59,16 @@ def test_tables_are_cached_and_complete():
     assert t["nstates"] > 500 and "IF" in t["syms"] and len(t["rules"]) > 400
 
 
+def test_shipped_tables_match_grammar():
+    """grammar/kamailio.tables must be regenerated (python3 -m kscript.parser --build-tables)
+    after every edit of grammar/kamailio.lark, otherwise every run rebuilds them with Lark."""
+    import os
+
+    from kscript.parser import _grammar_dir, _grammar_hash, _grammar_text, _load_marshal
+    shipped = os.path.join(_grammar_dir(), "kamailio.tables")
+    assert _load_marshal(shipped, _grammar_hash(_grammar_text())) is not None
+
+
 # ---------------------------------------------------------------- top level
 class TestTopLevel:
     def test_core_params_each_value_form(self):

@@ -208,6 +208,20 @@ _TEXT_OPS = [("(int)", r"\(\s*int\s*\)"), ("(str)", r"\(\s*str\s*\)"),
              ("|", r"(?<!\|)\|(?!\|)"), ("&", r"(?<!&)&(?!&)"), ("^", r"\^"), ("~", r"(?<!=)~")]
 
 
+_ROUTE_HEAD_RE = re.compile(r"\b(?:request_route|failure_route|branch_route|onreply_route|reply_route|"
+                            r"onsend_route|event_route|route)\b\s*(?:\[[^\]]*\])?\s*\{")
+
+
+def _route_code(code: str) -> str:
+    """Fallback: the code from the first route block on, without block headers and
+    without top-level statements (loadmodule/modparam/name=value lines)."""
+    m = _ROUTE_HEAD_RE.search(code)
+    if not m:
+        return ""
+    code = _ROUTE_HEAD_RE.sub("{", code[m.start():])
+    return re.sub(r"(?m)^\s*(?:loadmodule|modparam|modparamx)\b.*$|^\s*[\w.]+\s*=\s*[^=~].*$", "", code)
+
+
 def _text_ops(code: str) -> set[str]:
     """Fallback operator scan of route-block code (strings emptied, PVs removed)."""
     from kscript.pv.spec import PVSyntaxError, scan_pv
@@ -334,8 +348,7 @@ def scan_case(case_dir: Path) -> CaseUse:
         code = strip_comments(text, keep_strings=False)
         use.modules = re.findall(r'loadmodule\s*"(?:[^"]*/)?([A-Za-z0-9_]+)(?:\.so)?"', text)
         use.calls = _text_calls(code)
-        body = "\n".join(m.group(1) for m in re.finditer(r"\{((?:[^{}]|\{[^{}]*\})*)\}", code))
-        use.operators = _text_ops(body)
+        use.operators = _text_ops(_route_code(code))
     use.pvs, use.transformations = scan_pvs(strip_comments(text))
     return use
 

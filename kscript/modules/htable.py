@@ -56,13 +56,33 @@ def ht_hash(name: str) -> int:
     return (h + (h >> 11) + (h >> 13) + (h >> 23)) & 0xFFFFFFFF
 
 
+CELL_SIZE = 72  # sizeof(ht_cell_t) on x86_64: part of the msize sht_print shows
+
+
+def _blen(s: str) -> int:
+    return len(s.encode("utf-8", "surrogateescape"))
+
+
+def cell_msize(name: str, value) -> int:
+    """``ht_cell_new``'s allocation size (shown by sht_print)."""
+    n = CELL_SIZE + _blen(name) + 1
+    if isinstance(value, str):
+        n += _blen(value) + 1
+    return n
+
+
 @dataclass
 class Cell:
     name: str
     value: int | str
     expire: int = 0
     hid: int = 0
-    seq: int = 0
+    seq: int = 0       # insertion order among cells with the same hash
+    msize: int = 0     # allocation size: kept when a value is updated in place
+
+    @property
+    def flags(self) -> int:
+        return 2 if isinstance(self.value, str) else 0  # AVP_VAL_STR
 
 
 @dataclass
@@ -87,13 +107,26 @@ class HTable:
             return None
         return c
 
+    def new_cell(self, key: str, value, expire: int = 0, seq: int | None = None) -> Cell:
+        if seq is None:
+            self._seq += 1
+            seq = self._seq
+        c = self.cells[key] = Cell(key, value, expire, ht_hash(key), seq, cell_msize(key, value))
+        return c
+
     def set(self, key: str, value, clock, exv: int = 0) -> None:
+        """``ht_set_cell_ex``: update in place when the value fits (an integer,
+        or a string no longer than the old string), else a new cell."""
         now = self._now(clock)
         c = self.cells.get(key)
         if c is None:
-            self._seq += 1
-            self.cells[key] = Cell(key, value, (now + exv) if exv > 0 else now + self.autoexpire,
-                                   ht_hash(key), self._seq)
+            self.new_cell(key, value, now + (exv if exv > 0 else self.autoexpire))
+            return
+        if isinstance(value, str) and (not isinstance(c.value, str) or _blen(c.value) < _blen(value)):
+            nc = self.new_cell(key, value, 0, c.seq)
+            if exv <= 0:
+                nc.expire = now + self.autoexpire if self.updateexpire else c.expire
+            # (exv > 0: Kamailio sets the expiry of the freed old cell: the new one keeps 0)
             return
         c.value = value
         if exv > 0:
@@ -121,13 +154,40 @@ class HTable:
             return c
         if self.initval is None:
             return None
-        self._seq += 1
-        c = self.cells[key] = Cell(key, _wrap(self.initval + delta), now + self.autoexpire, ht_hash(key), self._seq)
-        return c
+        return self.new_cell(key, _wrap(self.initval + delta), now + self.autoexpire)
+
+    def slot(self, c: Cell) -> int:
+        return c.hid & (self.size - 1)
 
     def ordered(self) -> list[Cell]:
+        """All cells in Kamailio's order: slot, then hash, then insertion."""
         mask = self.size - 1
         return sorted(self.cells.values(), key=lambda c: (c.hid & mask, c.hid, c.seq))
+
+    def slot_cells(self, i: int) -> list[Cell]:
+        return sorted((c for c in self.cells.values() if self.slot(c) == i), key=lambda c: (c.hid, c.seq))
+
+    def successor(self, c: Cell) -> Cell | None:
+        """The cell after ``c`` in its slot's list (``it->next``)."""
+        i = self.slot(c)
+        best = None
+        for o in self.cells.values():
+            if self.slot(o) == i and (o.hid, o.seq) > (c.hid, c.seq):
+                if best is None or (o.hid, o.seq) < (best.hid, best.seq):
+                    best = o
+        return best
+
+    def first_from(self, i: int) -> tuple[int, Cell | None]:
+        """The first cell in slots ``i``, ``i+1``...: (slot, cell) or (size, None)."""
+        by_slot: dict[int, Cell] = {}
+        for c in self.cells.values():
+            k = self.slot(c)
+            if k >= i and (k not in by_slot or (c.hid, c.seq) < (by_slot[k].hid, by_slot[k].seq)):
+                by_slot[k] = c
+        if not by_slot:
+            return self.size, None
+        k = min(by_slot)
+        return k, by_slot[k]
 
 
 def _wrap(v: int) -> int:
@@ -549,14 +609,20 @@ class HtableModule(Module):
 
     @function("sht_print")
     def sht_print(self, ctx):
-        for t in self.tables.values():
-            self.log(ctx, "ERR", f"htable[{t.name}] hid: 0 exp: {t.autoexpire}>")
-            for c in t.ordered():
-                self.log(ctx, "ERR", f"\tcell: {c.name}")
-                if isinstance(c.value, str):
-                    self.log(ctx, "ERR", f"\tv-s:{c.value}")
-                else:
-                    self.log(ctx, "ERR", f"\tv-i:{c.value}")
+        """``ht_dbg``: every table (the last declared first), slot by slot, at ERR."""
+        for t in reversed(list(self.tables.values())):
+            self.log(ctx, "ERR", f"htable[{t.name}] hid: {ht_hash(t.name)} exp: {t.autoexpire}>")
+            for i in range(t.size):
+                cells = t.slot_cells(i)
+                self.log(ctx, "ERR", f"htable[{i}] -- <{len(cells)}>")
+                for c in cells:
+                    self.log(ctx, "ERR", f"\tcell: {c.name}")
+                    self.log(ctx, "ERR", f"\thid: {c.hid} msize: {c.msize} flags: {c.flags} "
+                             f"expire: {c.expire & 0xFFFFFFFF}")
+                    if isinstance(c.value, str):
+                        self.log(ctx, "ERR", f"\tv-s:{c.value}")
+                    else:
+                        self.log(ctx, "ERR", f"\tv-i:{c.value}")
         return 1
 
     @function("sht_setxs", "fmt", "fmt", "fmt", "igp")
@@ -581,39 +647,47 @@ class HtableModule(Module):
         t.set(key, value, self.clock, exval)
         return 0  # sic: 5.6.3 returns 0 here (the script ends)
 
-    # ---- iterators
+    # ---- iterators (Kamailio's: a current cell and its slot; the walk follows
+    # each slot's list, so writes through the iterator keep the position)
     @function("sht_iterator_start", "fmt", "fmt")
     def sht_iterator_start(self, ctx, iname, tname):
         if not iname or not tname:
             return -1
         t = self.tables.get(tname)
+        self.iterators[iname] = {"table": t, "cur": None, "slot": 0}
         if t is None:
             self.log(ctx, "ERR", f"cannot get hash table [{tname}]")
-            self.iterators[iname] = {"table": None, "items": [], "pos": -1, "cur": None}
             return -1
-        self.iterators[iname] = {"table": t, "items": None, "pos": -1, "cur": None}
         return 1
 
-    @function("sht_iterator_next", "fmt")
-    def sht_iterator_next(self, ctx, iname):
+    def _iter(self, ctx, iname):
         it = self.iterators.get(iname)
         if it is None:
             self.log(ctx, "ERR", f"iterator not found [{iname}]")
-            return -1
+            return None
         if it["table"] is None:
             self.log(ctx, "ERR", f"iterator not initialized [{iname}]")
+            return None
+        return it
+
+    @staticmethod
+    def _advance(it, start_slot: int) -> bool:
+        it["slot"], it["cur"] = it["table"].first_from(start_slot)
+        return it["cur"] is not None
+
+    @function("sht_iterator_next", "fmt")
+    def sht_iterator_next(self, ctx, iname):
+        it = self._iter(ctx, iname)
+        if it is None:
             return -1
-        if it["items"] is None:
-            it["items"] = it["table"].ordered()
-        it["pos"] += 1
-        while it["pos"] < len(it["items"]):
-            c = it["items"][it["pos"]]
-            if c.name in it["table"].cells:
-                it["cur"] = c
-                return 1
-            it["pos"] += 1
-        it["cur"] = None
-        return -1
+        t, cur = it["table"], it["cur"]
+        if cur is None:  # first call (or after the walk ended): from slot 0
+            return 1 if self._advance(it, 0) else -1
+        nxt = t.successor(cur)
+        if nxt is not None:
+            it["cur"] = nxt
+            return 1
+        return 1 if self._advance(it, it["slot"] + 1) else -1
 
     @function("sht_iterator_end", "fmt")
     def sht_iterator_end(self, ctx, iname):
@@ -624,41 +698,65 @@ class HtableModule(Module):
         return 1
 
     def _cur(self, ctx, iname):
-        it = self.iterators.get(iname)
+        it = self._iter(ctx, iname)
         if it is None:
-            self.log(ctx, "ERR", f"iterator not found [{iname}]")
             return None, None
-        return it, it.get("cur")
+        if it["cur"] is None:
+            self.log(ctx, "ERR", f"iterator not used [{iname}]")
+            return None, None
+        return it, it["cur"]
 
     @function("sht_iterator_rm", "fmt")
     def sht_iterator_rm(self, ctx, iname):
+        """Remove the current item and move to the next one: -2 when none is left
+        (a following sht_iterator_next starts over)."""
         it, c = self._cur(ctx, iname)
-        if it is None or c is None:
+        if it is None:
             return -1
-        it["table"].cells.pop(c.name, None)
-        return 1
+        t = it["table"]
+        nxt = t.successor(c)
+        t.cells.pop(c.name, None)
+        if nxt is not None:
+            it["cur"] = nxt
+            return 1
+        return 1 if self._advance(it, it["slot"] + 1) else -2
 
     @function("sht_iterator_sets", "fmt", "fmt")
     def sht_iterator_sets(self, ctx, iname, value):
         it, c = self._cur(ctx, iname)
-        if it is None or c is None:
+        if it is None:
             return -1
-        c.value = value
+        t = it["table"]
+        now = int(self.clock())
+        if isinstance(c.value, str) and _blen(c.value) >= _blen(value):
+            c.value = value
+            if t.updateexpire:
+                c.expire = now + t.autoexpire
+            return 1
+        nc = t.new_cell(c.name, value, now + t.autoexpire if t.updateexpire else c.expire, c.seq)
+        it["cur"] = nc
         return 1
 
     @function("sht_iterator_seti", "fmt", "igp")
     def sht_iterator_seti(self, ctx, iname, value):
+        if value is None:
+            self.log(ctx, "ERR", "cannot get value")
+            return -1
         it, c = self._cur(ctx, iname)
-        if it is None or c is None or value is None:
+        if it is None:
             return -1
         c.value = value
+        if it["table"].updateexpire:
+            c.expire = int(self.clock()) + it["table"].autoexpire
         return 1
 
     @function("sht_iterator_setex", "fmt", "igp")
     def sht_iterator_setex(self, ctx, iname, exval):
-        it, c = self._cur(ctx, iname)
-        if it is None or c is None or exval is None:
+        if exval is None:
+            self.log(ctx, "ERR", "cannot get value")
             return -1
-        if it["table"].autoexpire:
-            c.expire = int(self.clock()) + exval if exval > 0 else 0
+        it, c = self._cur(ctx, iname)
+        if it is None:
+            return -1
+        c.expire = int(self.clock()) + exval
         return 1

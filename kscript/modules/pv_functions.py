@@ -16,6 +16,45 @@ from ..runtime.values import to_str
 from .base import function
 
 
+def _xavp_id(name: str) -> int:
+    """core ``get_hash1_raw`` (an XAVP's id)."""
+    from ..sip.output import _enc, _hash_update
+    h = _hash_update(_enc(name), 0)
+    return (h + (h >> 11) + (h >> 13) + (h >> 23)) & 0xFFFFFFFF
+
+
+def _ptr(obj) -> str:
+    return f"0x{id(obj) & 0xFFFFFFFFFFFF:x}"
+
+
+def _print_xavp_list(ctx, avps: list, level: int, head) -> None:
+    """``xavx_print_list_content`` for a list of (name, value) pairs."""
+    def log(text):
+        ctx.log("INFO", text, source="core")
+    start = _ptr(avps) if avps else "(nil)"
+    log(f"+++++ start XAVP list: {start} ({_ptr(head)}) (level={level})")
+    for name, val in avps:
+        p = _ptr(val)
+        log(f"     *** (l:{level} - {p}) XAVP name: {name}")
+        log(f"     XAVP id: {_xavp_id(name)}")
+        if isinstance(val, dict):
+            log("     XAVP value type: 6")
+            children = [(k, v) for k in reversed(list(val)) for v in val[k]]
+            log(f"     XAVP value: <xavp:{_ptr(children) if children else '(nil)'}>")
+            _print_xavp_list(ctx, children, level + 1, val)
+        elif val is None:
+            log("     XAVP value type: 0")
+            log("     XAVP value: <null>")
+        elif isinstance(val, int):
+            log("     XAVP value type: 1")
+            log(f"     XAVP value (int): {val}")
+        else:
+            log("     XAVP value type: 2")
+            log(f"     XAVP value (str): {to_str(val)}")
+        log(f"     *** (l:{level} - {p}) end")
+    log(f"----- end XAVP list: {start} (level={level})")
+
+
 def _parse_params(text: str) -> list[tuple[str, str]]:
     out = []
     for part in text.split(";"):
@@ -182,14 +221,14 @@ class PvFunctions:
 
     @function("pv_xavp_print")
     def pv_xavp_print(self, ctx):
-        for root, items in ctx.xavps.items():
-            for item in items:
-                if isinstance(item, dict):
-                    for k, vals in item.items():
-                        for v in vals:
-                            ctx.log("INFO", f"XAVP [{root}] field [{k}] value [{to_str(v)}]", source="pv")
-                else:
-                    ctx.log("INFO", f"XAVP [{root}] value [{to_str(item)}]", source="pv")
+        """``xavp_print_list``: the core's INFO dump of the XAVP list (newest
+        first; kscript keeps one list per name, so names come newest-created
+        first, then each name's items).  Pointers are made up."""
+        level0 = []
+        for root in reversed(list(ctx.xavps)):
+            for item in ctx.xavps[root]:
+                level0.append((root, item))
+        _print_xavp_list(ctx, level0, 0, id(ctx.xavps))
         return 1
 
     # ---- static branch

@@ -22,7 +22,7 @@ that only held our own entry.  ``check_route_param(re)``, ``is_direction("upstre
 from __future__ import annotations
 
 from ..errors import KscriptError
-from ..pv.base import PVClass
+from ..pv.base import PVClass, PVFailed
 from ..sip import lumps as L
 from ..sip.lumps import lumps_of
 from ..sip.nameaddr import find_not_quoted
@@ -136,11 +136,14 @@ class RouteUriPV(PVClass):
     name = "route_uri"
 
     def get(self, ctx, name, idx):
-        if not ctx.msg.is_request and not ctx.msg.has_header("route"):
-            return None
+        # no Route header: an INFO log and a failed read (prints as empty)
+        if not ctx.msg.has_header("route"):
+            ctx.log("INFO", "No route header present.", source="rr")
+            raise PVFailed("$route_uri")
         rh = route_headers(ctx.msg)
         if not rh or not rh[0][1]:
-            return None
+            ctx.log("ERR", "Error while parsing Route header", source="rr")
+            raise PVFailed("$route_uri")
         return rh[0][1][0].uri
 
 

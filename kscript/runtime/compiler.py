@@ -505,6 +505,25 @@ class Compiler:
     def e_RouteCall(self, e: N.RouteCall) -> Fn:
         return self.route_call(e, raw=False)
 
+    def e_BlockExpr(self, e) -> Fn:
+        """``{ actions }`` as a value: run them; the value is the last action's return code,
+        as an action in an expression (1 if > 0 else 0)."""
+        inner = self.block(e.block.body)
+
+        def run(ctx):
+            try:
+                v = inner(ctx)
+            except BreakSignal:
+                v = 0
+            return 1 if v > 0 else 0
+
+        return run
+
+    def e_AssignExpr(self, e) -> Fn:
+        """``($x = expr)`` as a value: performs the assignment, value 1 (0 when it failed)."""
+        f = self.s_Assign(e.assign)
+        return lambda ctx: 1 if f(ctx) > 0 else 0
+
     def e_Cast(self, e: N.Cast) -> Fn:
         if e.to == "int":
             return self.int_expr(e.operand)

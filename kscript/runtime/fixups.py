@@ -88,6 +88,8 @@ def _prepare(arg: N.Expr, kind: str, call: N.Call, i: int, compiler, script):
             return _const(to_str(arg.value))
         if isinstance(arg, N.Name):
             return _const(arg.name)
+        if isinstance(arg, (N.SocketLiteral, N.IPLiteral)):
+            return _const(arg.text)
         raise ConfigError(f"{where} must be a constant string", arg.pos)
     if kind == "regex":
         if isinstance(arg, N.Literal):

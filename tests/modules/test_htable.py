@@ -78,3 +78,42 @@ def test_table_spec_and_hash():
 def test_bad_table_spec_is_a_config_error(ks_load):
     with pytest.raises(ConfigError, match="invalid htable parameter"):
         ks_load('exit;', modules=MODS, extra='modparam("htable", "htable", "t=>wrong=1")\n')
+
+
+def test_sht_print_dumps_slots_like_ht_dbg(ks_load, ks_msg, ks_logs):
+    # values from the cov_htable_more golden (tables declared t then p; size=1 -> 8 slots)
+    script = ks_load('''
+        $sht(p=>one) = "1"; $sht(p=>two) = 2;
+        sht_print();
+    ''', modules=MODS, extra='modparam("htable", "htable", "t=>size=1")\nmodparam("htable", "htable", "p=>size=1")\n')
+    logs = ks_logs(script.process(ks_msg(), src="udp:127.0.0.1:5080"), "htable")
+    assert logs[:5] == ["htable[p] hid: 126 exp: 0>", "htable[0] -- <1>", "\tcell: two",
+                        "\thid: 8064184 msize: 76 flags: 0 expire: 0", "\tv-i:2"]
+    assert logs[9:13] == ["htable[5] -- <1>", "\tcell: one", "\thid: 6460173 msize: 78 flags: 2 expire: 0", "\tv-s:1"]
+    assert logs[15] == "htable[t] hid: 122 exp: 0>" and len(logs) == 24
+
+
+def test_iterator_writes_and_rm_follow_the_slot_lists(ks_load, ks_msg, ks_logs):
+    script = ks_load('''
+        $sht(p=>one) = "1"; $sht(p=>two) = 2; $sht(p=>a) = "A"; $sht(p=>b) = "B";
+        sht_iterator_start("i", "p");
+        while (sht_iterator_next("i")) {
+            xlog("L_INFO", "it $shtitkey(i)=$shtitval(i)\\n");
+            if ($shtitkey(i) == "a") { sht_iterator_sets("i", "longer value"); }
+            else if ($shtitkey(i) == "two") { sht_iterator_seti("i", "22"); }
+        }
+        sht_iterator_end("i");
+        sht_iterator_start("j", "p");
+        sht_iterator_next("j");
+        $var(r) = sht_iterator_rm("j");
+        xlog("L_INFO", "rm first: rc=$var(r) now at $shtitkey(j)\\n");
+        while (sht_iterator_next("j")) {
+            if ($shtitkey(j) == "b") { $var(r) = sht_iterator_rm("j"); xlog("L_INFO", "rm b: rc=$var(r)\\n"); }
+        }
+        sht_iterator_end("j");
+        xlog("L_INFO", "a=$sht(p=>a) two=$sht(p=>two) cn=$shtcn(p=>**)\\n");
+    ''', modules=MODS, extra='modparam("htable", "htable", "p=>size=1")\n')
+    logs = ks_logs(script.process(ks_msg(), src="udp:127.0.0.1:5080"))
+    # removing the last item returns -2 (Kamailio's ht_iterator_rm)
+    assert logs == ["it two=2", "it a=A", "it one=1", "it b=B", "rm first: rc=1 now at a",
+                    "rm b: rc=-2", "a=longer value two=<null> cn=2"]

@@ -34,3 +34,16 @@ def test_xavp_params(ks_run, ks_logs):
 def test_pv_evalx(ks_run, ks_logs):
     res = ks_run('$var(f) = "user=$rU"; pv_evalx("$var(out)", "$var(f)"); xlog("L_INFO", "$var(out)\\n");')
     assert ks_logs(res) == ["user=bob"]
+
+
+def test_pv_xavp_print_is_the_core_dump(ks_run, ks_logs):
+    # ids are get_hash1_raw(name), as in the cov_pv_functions golden; newest first
+    import re
+    res = ks_run('$xavp(bar=>num) = 42; $xavp(bar[0]=>str) = "from xavp"; $xavp(pr=>k) = "v"; pv_xavp_print();')
+    norm = [re.sub(r"0x[0-9a-f]+", "<P>", x) for x in ks_logs(res, "core")]
+    assert norm[:6] == ["+++++ start XAVP list: <P> (<P>) (level=0)", "     *** (l:0 - <P>) XAVP name: pr",
+                        "     XAVP id: 32398", "     XAVP value type: 6", "     XAVP value: <xavp:<P>>",
+                        "+++++ start XAVP list: <P> (<P>) (level=1)"]
+    assert "     XAVP id: 7224978" in norm and "     XAVP value (int): 42" in norm
+    assert norm.index("     XAVP value (str): from xavp") < norm.index("     XAVP value (int): 42")
+    assert norm[-1] == "----- end XAVP list: <P> (level=0)"

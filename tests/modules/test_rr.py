@@ -82,3 +82,9 @@ def test_route_pvs(ks_run, ks_msg, ks_logs):
     msg = ks_msg("BYE", to_tag="tt", from_tag="other", headers=["Route: <sip:127.0.0.1;lr;ftag=a-invite>"])
     res = ks_run('xlog("L_INFO", "$route_uri $rdir(name) $fti $tti\\n");', msg=msg, modules=MODS)
     assert ks_logs(res) == ["sip:127.0.0.1;lr;ftag=a-invite upstream tt other"]
+
+
+def test_route_uri_without_route_header_fails_with_info(ks_run, ks_logs):
+    res = ks_run('xlog("L_INFO", "[route_uri=$route_uri]\\n");', modules=MODS)
+    assert ks_logs(res) == ["[route_uri=]"]
+    assert ks_logs(res, "rr") == ["No route header present."]
