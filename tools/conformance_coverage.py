@@ -222,11 +222,11 @@ def _route_code(code: str) -> str:
     return re.sub(r"(?m)^\s*(?:loadmodule|modparam|modparamx)\b.*$|^\s*[\w.]+\s*=\s*[^=~].*$", "", code)
 
 
-def _text_ops(code: str) -> set[str]:
-    """Fallback operator scan of route-block code (strings emptied, PVs removed)."""
+def _strip_pvs(code: str) -> str:
+    """Replace every PV of ``code`` by `` PV `` (their names, indexes and
+    transformations contain '(', '-', '*', ...)."""
     from kscript.pv.spec import PVSyntaxError, scan_pv
 
-    # drop PVs (their names and indexes contain '-', '*', ...), IPs, regex case labels
     parts, i = [], 0
     while True:
         j = code.find("$", i)
@@ -240,7 +240,13 @@ def _text_ops(code: str) -> set[str]:
             end = j + 1
         parts.append(" PV ")
         i = end
-    code = "".join(parts)
+    return "".join(parts)
+
+
+def _text_ops(code: str) -> set[str]:
+    """Fallback operator scan of route-block code (strings emptied, PVs removed)."""
+    # drop PVs, IPs, regex case labels
+    code = _strip_pvs(code)
     code = re.sub(r"\d+\.\d+\.\d+\.\d+(/\d+)?", " IP ", code)
     code = re.sub(r"\bcase\s*/", "case ", code)
     out = set()
@@ -347,7 +353,7 @@ def scan_case(case_dir: Path) -> CaseUse:
             use.error = str(report.errors[0])
         code = strip_comments(text, keep_strings=False)
         use.modules = re.findall(r'loadmodule\s*"(?:[^"]*/)?([A-Za-z0-9_]+)(?:\.so)?"', text)
-        use.calls = _text_calls(code)
+        use.calls = _text_calls(_strip_pvs(code))
         use.operators = _text_ops(_route_code(code))
     use.pvs, use.transformations = scan_pvs(strip_comments(text))
     return use

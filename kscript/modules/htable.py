@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..errors import ConfigError
-from ..pv.base import PVClass
+from ..pv.base import PVClass, PVFailed
 from ..runtime.subst import compile_re
 from ..runtime.values import str2int, to_str
 from .base import Module, Param, function
@@ -418,10 +418,14 @@ class ShtrecordPV(PVClass):
         return inner
 
     def get(self, ctx, name, idx):
-        rec = ctx.data.get("sht_expired")
-        if rec is None:
-            return None
-        return rec[0] if name == "key" else rec[1]
+        # the cell being expired while event_route[htable:expired:<table>] runs
+        cell = getattr(self.module, "expired_cell", None)
+        if cell is None:
+            rec = ctx.data.get("sht_expired")
+            if rec is None:
+                raise PVFailed("$shtrecord")
+            return rec[0] if name == "key" else rec[1]
+        return cell.name if name == "key" else cell.value
 
 
 # ---------------------------------------------------------------- module
@@ -451,6 +455,52 @@ class HtableModule(Module):
         super().__init__(script)
         self.tables: dict[str, HTable] = {}
         self.iterators: dict[str, dict] = {}
+        self.expired_cell: Cell | None = None
+        self.next_timer: float | None = None
+        try:
+            self._started = float(script.clock())
+        except Exception:  # pragma: no cover - a script without a clock yet
+            self._started = None
+
+    # ---- the expiry timer (``ht_timer``, every ``timer_interval`` seconds)
+    def on_clock(self, now: float):
+        """``kscript.testing`` clock hook: run the expiry timer when it is due
+        (first ``timer_interval`` s after the first look at the clock)."""
+        interval = self.param("timer_interval")
+        if interval <= 0:
+            interval = 20
+        if self.next_timer is None:
+            start = self._started if self._started is not None else self.script.clock()
+            self.next_timer = start + interval
+        if now < self.next_timer:
+            return None
+        self.next_timer += (int((now - self.next_timer) // interval) + 1) * interval
+        return self.timer(now)
+
+    def timer(self, now: float | None = None) -> list:
+        """One run of ``ht_timer``: drop the expired items of tables with
+        ``autoexpire``, running ``event_route[htable:expired:<table>]`` for each
+        (``$shtrecord(key|value)``).  Returns the event routes' results."""
+        if now is None:
+            now = self.script.clock()
+        now = int(now)
+        out = []
+        for t in reversed(list(self.tables.values())):
+            if t.autoexpire <= 0:
+                continue
+            route = ("event", f"htable:expired:{t.name}")
+            for c in t.ordered():
+                if c.expire != 0 and c.expire < now:
+                    if route in self.script.routes:
+                        self.expired_cell = c
+                        try:
+                            res = self.script.run_event_route(route[1])
+                        finally:
+                            self.expired_cell = None
+                        if res is not None:
+                            out.append(res)
+                    t.cells.pop(c.name, None)
+        return out
 
     def set_param(self, pname, value, pos=None):
         super().set_param(pname, value, pos)

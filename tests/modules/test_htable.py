@@ -117,3 +117,26 @@ def test_iterator_writes_and_rm_follow_the_slot_lists(ks_load, ks_msg, ks_logs):
     # removing the last item returns -2 (Kamailio's ht_iterator_rm)
     assert logs == ["it two=2", "it a=A", "it one=1", "it b=B", "rm first: rc=1 now at a",
                     "rm b: rc=-2", "a=longer value two=<null> cn=2"]
+
+
+def test_expiry_timer_runs_the_expired_event_route(ks_load, ks_msg, ks_logs):
+    from kscript.testing.clock import Clock
+    clock = Clock(1_700_000_000)
+    script = ks_load('''
+        $sht(e=>k1) = "v1-" + $rU;
+        $sht(e=>n) = 5;
+        $sht(p=>k) = "persistent";
+        xlog("L_INFO", "stored k1=$sht(e=>k1)\\n");
+    }
+    event_route[htable:expired:e] {
+        xlog("L_INFO", "expired key=$shtrecord(key) value=$shtrecord(value)\\n");
+    ''', modules=MODS, clock=clock, extra='modparam("htable", "htable", "e=>size=1;autoexpire=1")\n'
+         'modparam("htable", "htable", "p=>size=1")\nmodparam("htable", "timer_interval", 1)\n')
+    assert ks_logs(script.process(ks_msg(), src="udp:127.0.0.1:5080")) == ["stored k1=v1-bob"]
+    clock.advance(1)
+    assert [ks_logs(r) for r in script.tick()] == []  # expire = now + 1: not yet past
+    clock.advance(2)
+    logs = sorted(x for r in script.tick() for x in ks_logs(r))
+    assert logs == ["expired key=k1 value=v1-bob", "expired key=n value=5"]
+    mod = script.modules["htable"]
+    assert not mod.table("e").cells and "k" in mod.table("p").cells
