@@ -12,13 +12,22 @@ only in tables with ``autoexpire``), ``$shtinc``/``$shtdec`` (add 1/-1, return
 the new value; null for string items, or missing ones without ``initval``),
 ``$shtcn(t=>re)``/``$shtcv(t=>re)`` (count names / string values matching: a
 regex, or ``~~re``, ``~%suffix``, ``%~prefix``, ``==str``, ``eqINT`` (values),
-``**`` (all)), ``$shtitkey(it)``/``$shtitval(it)`` (iterators), ``$shtrecord(key|value)``.
+``**`` (all)), ``$shtitkey(it)``/``$shtitval(it)`` (iterators), ``$shtrecord(key|value)``
+(the item being expired, in ``event_route[htable:expired:<table>]``).
+
+Expiry: reads treat an item past its expiry as missing; the module timer
+(``ht_timer``, every ``timer_interval`` s, run by :meth:`Script.tick` /
+the clock hook ``on_clock``) removes expired items and runs
+``event_route[htable:expired:<table>]`` for each.
 
 Functions: sht_rm, sht_rm_name_re, sht_rm_value_re, sht_rm_name, sht_rm_value,
 sht_match_name/sht_has_name, sht_match_str_value/sht_has_str_value, sht_reset,
-sht_lock/sht_unlock (no-ops: one process), sht_print, sht_setxs, sht_setxi
+sht_lock/sht_unlock (no-ops: one process), sht_print (``ht_dbg``'s ERR dump: the
+slots, cell hashes, allocation sizes and expiry times), sht_setxs, sht_setxi
 (returns 0 on success like Kamailio 5.6.3 -- which ends the script), and the
-sht_iterator_* family.  Iteration order is Kamailio's (slot, key hash, insertion).
+sht_iterator_* family (``sht_iterator_rm`` moves to the next item, -2 after the
+last one).  Iteration order is Kamailio's (slot, key hash, insertion), and
+updates follow ``ht_set_cell``: in place when the value fits, else a new cell.
 """
 
 from __future__ import annotations

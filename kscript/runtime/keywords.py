@@ -54,6 +54,48 @@ _INT_GET = {
 _IP_GET = {"src_ip": lambda ctx: ctx.src.ip, "dst_ip": lambda ctx: ctx.rcv.ip}
 
 
+# onsend_route keywords (route.c SNDIP_O/TOIP_O/SNDPORT_O/TOPORT_O/SNDPROTO_O/SNDAF_O):
+# the socket a message leaves from and its destination, as
+# kscript.sip.output.run_onsend records them in ctx.data["onsend"]; elsewhere
+# Kamailio logs a BUG and the condition is false.
+class _NoOnsend(Exception):
+    pass
+
+
+def _onsend(ctx, kw: str, what: str):
+    info = ctx.data.get("onsend")
+    sock = info and info.get("sock" if what == "sock" else "dst")
+    if sock is None:
+        ctx.log("BUG", f"eval_elem: {kw} unknown (not in a onsend_route?)", source="core")
+        raise _NoOnsend
+    return sock
+
+
+_ONSEND_INT = {
+    "snd_port": lambda ctx: _onsend(ctx, "snd_port", "sock").port,
+    "to_port": lambda ctx: _onsend(ctx, "to_port", "to").port,
+    "snd_proto": lambda ctx: _PROTO.get(_onsend(ctx, "snd_proto", "sock").proto, 0),
+    "snd_af": lambda ctx: 10 if ":" in _onsend(ctx, "snd_af", "sock").ip else 2,
+}
+_ONSEND_IP = {
+    "snd_ip": lambda ctx: _onsend(ctx, "snd_ip", "sock").ip,
+    "to_ip": lambda ctx: _onsend(ctx, "to_ip", "to").ip,
+}
+
+
+def _guard(get):
+    def g(ctx):
+        try:
+            return get(ctx)
+        except _NoOnsend:
+            return None
+    return g
+
+
+_INT_GET.update({k: _guard(v) for k, v in _ONSEND_INT.items()})
+_IP_GET.update({k: _guard(v) for k, v in _ONSEND_IP.items()})
+
+
 def compile_keyword_cond(comp, e: N.Binary):
     kw = e.left.name
     op = e.op
@@ -93,20 +135,27 @@ def compile_keyword_cond(comp, e: N.Binary):
     if kw in _IP_GET:
         get = _IP_GET[kw]
         if is_myself:
-            return lambda ctx: int(script.ip_is_myself(get(ctx)) != neg)
+            return lambda ctx: 0 if get(ctx) is None else int(script.ip_is_myself(get(ctx)) != neg)
         if op == "=~":
             rf = _const_or_expr(comp, right)
-            return lambda ctx: 1 if compile_posix(to_str(rf(ctx)), True).search(get(ctx)) else 0
+            return lambda ctx: 1 if compile_posix(to_str(rf(ctx)), True).search(get(ctx) or "") else 0
         if op not in ("==", "!=", "eq", "ne"):
             raise ConfigError(f"operator '{op}' cannot be used with '{kw}'", e.pos)
         if isinstance(right, N.IPLiteral):
             net = _network(right.text, right)
-            return lambda ctx: int((_in_net(get(ctx), net)) != neg)
+
+            def f(ctx):
+                ip = get(ctx)
+                return 0 if ip is None else int(_in_net(ip, net) != neg)
+
+            return f
         rf = _const_or_expr(comp, right)
 
         def f(ctx):
             target = to_str(rf(ctx))
             ip = get(ctx)
+            if ip is None:
+                return 0
             try:
                 res = _in_net(ip, _network(target, right))
             except ConfigError:
@@ -119,7 +168,7 @@ def compile_keyword_cond(comp, e: N.Binary):
         get = _INT_GET[kw]
         if isinstance(right, N.Name):
             name = right.name.lower()
-            table = _PROTO if kw == "proto" else _AF if kw == "af" else {}
+            table = _PROTO if kw in ("proto", "snd_proto") else _AF if kw in ("af", "snd_af") else {}
             if name not in table:
                 raise ConfigError(f"unknown value '{right.name}' for '{kw}'", right.pos)
             const = table[name]
@@ -132,7 +181,11 @@ def compile_keyword_cond(comp, e: N.Binary):
                "<=": lambda a, b: a <= b, ">=": lambda a, b: a >= b}.get(op)
         if cmp is None:
             raise ConfigError(f"operator '{op}' cannot be used with '{kw}'", e.pos)
-        return lambda ctx: int(cmp(get(ctx), rf(ctx)))
+        def f(ctx):
+            v = get(ctx)
+            return 0 if v is None else int(cmp(v, rf(ctx)))
+
+        return f
 
     raise ConfigError(f"'{kw}' cannot be used in an expression (not supported)", e.left.pos)
 

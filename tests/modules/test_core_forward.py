@@ -69,3 +69,22 @@ def test_replies_are_forwarded_statelessly_after_reply_route(ks_load, ks_logs):
     assert res.sent[0].text.split("\r\n")[1] == "Via: SIP/2.0/UDP 127.0.0.1:5080;branch=z9hG4bKb"
     dropping = ks_load('exit;', routes='reply_route {\n drop;\n}\n')
     assert not dropping.process(reply, src="udp:127.0.0.1:5091").sent
+
+
+def test_onsend_route_keywords_and_drop(ks_run, ks_logs):
+    res = ks_run('''
+        if (snd_port == 5060) { xlog("L_INFO", "not in onsend\\n"); }
+        $du = "sip:127.0.0.1:5091"; forward();
+        $du = "sip:127.0.0.1:5090"; forward();
+    }
+    onsend_route {
+        xlog("L_INFO", "onsend $rm $du\\n");
+        if (to_port == 5091 && snd_port == 5060) { drop; }
+        if (to_port == 5090 && snd_proto == UDP && snd_ip == 127.0.0.1 && to_ip == 127.0.0.1 && snd_af == INET) {
+            xlog("L_INFO", "udp to 5090 from 127.0.0.1\\n");
+        }
+    ''')
+    assert [str(s.dst) for s in res.sent] == ["udp:127.0.0.1:5090"]
+    assert ks_logs(res) == ["onsend OPTIONS sip:127.0.0.1:5091", "onsend OPTIONS sip:127.0.0.1:5090",
+                            "udp to 5090 from 127.0.0.1"]
+    assert ks_logs(res, "core")[:1] == ["eval_elem: snd_port unknown (not in a onsend_route?)"]
