@@ -145,7 +145,8 @@ class CoreModule(Module):
     @function("setuserpass", "str")
     @function("setup", "str")
     def rewriteuserpass(self, ctx, s):
-        return _rewrite(ctx, password=s)
+        # SET_USERPASS_T replaces the whole "user[:password]" part with the string (recorded)
+        return _rewrite(ctx, user=s, password=None)
 
     @function("rewritehost", "str")
     @function("sethost", "str")

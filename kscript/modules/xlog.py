@@ -27,6 +27,8 @@ class XlogModule(Module):
               "prefix_mode": Param("int", 0)}
 
     def _emit(self, ctx, level, text, line=False):
+        if "\x00" in text:
+            text = text.split("\x00", 1)[0]  # the C log call prints up to the first NUL
         if line and ctx.cur_pos is not None:
             text = f"{ctx.cur_pos.line}:{text}"
         ctx.log(level, text, source="script")
