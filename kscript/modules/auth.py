@@ -388,9 +388,8 @@ class AuthModule(Module):
             self.log(ctx, "ERR", "invalid realm or flags value")
             return -1
         hf = self.challenge_hf(ctx, realm, flags, HDR_AUTHORIZATION)
-        # the value without the header name and CRLF
-        name = self.param("www_challenge_header")
-        dst.set(ctx, hf[len(name) + 2:-2])
+        # the whole header line, name and CRLF included (recorded: cov_auth)
+        dst.set(ctx, hf)
         return 1
 
     # ------------------------------------------------------------ credentials functions

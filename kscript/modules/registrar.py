@@ -307,7 +307,7 @@ class UlcPV(PVClass):
             return None
         c = contacts[i]
         return {
-            "addr": c.c, "path": c.path or None, "received": c.received or None,
+            "addr": c.c, "path": c.path or "", "received": c.received or "",  # empty, not null (recorded)
             "expires": int(c.expires), "callid": c.callid, "q": c.q, "cseq": c.cseq, "flags": c.flags,
             "cflags": c.cflags, "user_agent": c.user_agent or None, "socket": c.sock or None,
             "modified": int(c.last_modified), "methods": c.methods, "ruid": c.ruid or None, "reg_id": c.reg_id,

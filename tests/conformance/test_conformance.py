@@ -95,7 +95,9 @@ def test_conformance(case_dir):
     assert len(golden["steps"]) == len(case.steps), \
         f"{case.name}: golden.json is stale (re-record with tools/record_conformance.py)"
 
-    script = kscript.load(str(case.cfg), defines=list(case.defines), redis="embedded")
+    from kscript.testing.clock import Clock
+    clock = Clock.now()  # steps that `wait` advance it, so kscript's timers fire as Kamailio's did
+    script = kscript.load(str(case.cfg), defines=list(case.defines), redis="embedded", clock=clock)
     try:
         _run_case(script, case, golden)
     finally:
@@ -112,6 +114,12 @@ def _run_case(script, case, golden):
     history: dict = {}
     for i, (step, gold) in enumerate(zip(case.steps, golden["steps"])):
         actual = caselib.replay_step(script, case, step, history)
+        if step.wait:
+            from kscript.testing.clock import advance_script
+            for res in advance_script(script, step.wait):
+                d = res.to_dict()
+                actual["sent"] = list(actual.get("sent", [])) + d["sent"]
+                actual["log"] = list(actual.get("log", [])) + d["log"]
         if want_redis and "redis" in gold:
             dump = caselib.script_redis_dump(script, case)
             if dump is None:
