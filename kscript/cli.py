@@ -249,7 +249,8 @@ def cmd_run(args) -> int:
             text = _read_message(path)
             try:
                 from .sip.message import SipMessage
-                msg = SipMessage.parse(text, source_name="<stdin>" if path == "-" else path)
+                from .sip.message import normalize_line_endings
+                msg = SipMessage.parse(normalize_line_endings(text), source_name="<stdin>" if path == "-" else path)
                 if kind == "msg":
                     res = script.process(msg, src=args.src)
                 else:

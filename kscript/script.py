@@ -21,7 +21,7 @@ from .modules import registry
 from .runtime.compiler import CallSlot, Compiler
 from .runtime.context import LogRecord, MsgContext, Sent, Socket
 from .runtime.signals import BreakSignal, ExitSignal, ReturnSignal
-from .sip.message import SipMessage
+from .sip.message import SipMessage, normalize_line_endings
 
 DEFAULT_SRC = "udp:127.0.0.1:5060"
 # Kamailio's faked message for event routes without a SIP message (core/fmsg.c@5.6.3:31)
@@ -334,7 +334,12 @@ class Script:
         """Run one SIP message (text, bytes or SipMessage) through the cfg, as Kamailio
         would on receiving it from ``src``."""
         self.ensure_runnable()
-        msg = message if isinstance(message, SipMessage) else SipMessage.parse(message)
+        if isinstance(message, SipMessage):
+            msg = message
+        else:
+            if isinstance(message, (bytes, bytearray)):
+                message = bytes(message).decode("utf-8", "surrogateescape")
+            msg = SipMessage.parse(normalize_line_endings(message))
         if msg.is_request:
             ctx = self.new_context(msg, src, "request")
             ref = self.routes.get(("request", None))

@@ -13,6 +13,7 @@ from ..pv.base import PVClass, PVFailed
 from ..runtime.values import str2int, to_str
 from .base import Module, Param
 from .pv_functions import PvFunctions
+from .pv_msg import MORE_PVS
 
 
 # ================================================================ script variables
@@ -145,6 +146,10 @@ class XavpPV(PVClass):
     takes_name = True
     writable = True
 
+    @staticmethod
+    def _store(ctx):
+        return ctx.xavps
+
     def parse_name(self, inner, compiler):
         inner = super().parse_name(inner, compiler)
         parts = inner.split("=>")
@@ -177,7 +182,7 @@ class XavpPV(PVClass):
 
     def get(self, ctx, name, idx):
         (root, ridx) = name[0]
-        items = ctx.xavps.get(root)
+        items = self._store(ctx).get(root)
         if not items:
             return None
         ri = self._idx(ctx, ridx)
@@ -209,7 +214,7 @@ class XavpPV(PVClass):
 
     def set(self, ctx, name, idx, value):
         (root, ridx) = name[0]
-        items = ctx.xavps.setdefault(root, [])
+        items = self._store(ctx).setdefault(root, [])
         ri = self._idx(ctx, ridx)
         if len(name) == 1:
             if ri == "*":
@@ -275,7 +280,7 @@ class XavpPV(PVClass):
 
     def count(self, ctx, name) -> int:
         (root, ridx) = name[0]
-        items = ctx.xavps.get(root) or []
+        items = self._store(ctx).get(root) or []
         if len(name) == 1:
             return len(items)
         ri = self._idx(ctx, ridx) or 0
@@ -284,6 +289,19 @@ class XavpPV(PVClass):
         if not 0 <= ri < len(items) or not isinstance(items[ri], dict):
             return 0
         return len(items[ri].get(name[1][0], ()))
+
+
+class XaviPV(XavpPV):
+    """``$xavi(...)``: like ``$xavp`` with case-insensitive names (a separate list)."""
+
+    name = "xavi"
+
+    @staticmethod
+    def _store(ctx):
+        return ctx.data.setdefault("xavi", {})
+
+    def parse_name(self, inner, compiler):
+        return tuple((n.lower(), i) for n, i in super().parse_name(inner, compiler))
 
 
 class CntPV(PVClass):
@@ -534,14 +552,15 @@ def _orig_parsed(ctx):
 
 
 def _default_port(u):
+    # 5.6: 5061 only for an explicit transport=tls (a sips: URI alone gives 5060)
     if u.port:
         return u.port
-    return "5061" if u.scheme == "sips" else "5060"
+    return "5061" if (u.transport or "").lower() == "tls" else "5060"
 
 
 def _transport(u):
     t = u.param("transport")
-    return t.lower() if t else "udp"
+    return t if t else "UDP"
 
 
 def _addr(ctx, which):
@@ -606,7 +625,7 @@ def _method(ctx):
 
 def _body(ctx):
     b = ctx.msg.body
-    return b if b else None
+    return b if b else ""
 
 
 def _cl(ctx):
@@ -639,8 +658,8 @@ MSG_PVS = [
     _simple("rU", lambda ctx: _uri_user(_ruri_parsed(ctx)) if _req(ctx) else None, _ruri_part_setter("user", "$rU")),
     _simple("ruri.user", lambda ctx: _uri_user(_ruri_parsed(ctx)) if _req(ctx) else None,
             _ruri_part_setter("user", "$rU")),
-    _simple("rd", lambda ctx: _ruri_parsed(ctx).host if _req(ctx) else None, _ruri_part_setter("host", "$rd")),
-    _simple("ruri.domain", lambda ctx: _ruri_parsed(ctx).host if _req(ctx) else None,
+    _simple("rd", lambda ctx: _ruri_parsed(ctx).host or None if _req(ctx) else None, _ruri_part_setter("host", "$rd")),
+    _simple("ruri.domain", lambda ctx: _ruri_parsed(ctx).host or None if _req(ctx) else None,
             _ruri_part_setter("host", "$rd")),
     _simple("rp", lambda ctx: _default_port(_ruri_parsed(ctx)) if _req(ctx) else None, _set_port),
     _simple("rP", lambda ctx: _transport(_ruri_parsed(ctx)) if _req(ctx) else None),
@@ -649,7 +668,7 @@ MSG_PVS = [
     _simple("ou", lambda ctx: ctx.msg.ruri if _req(ctx) else None),
     _simple("ouri", lambda ctx: ctx.msg.ruri if _req(ctx) else None),
     _simple("oU", lambda ctx: _uri_user(_orig_parsed(ctx)) if _req(ctx) else None),
-    _simple("od", lambda ctx: _orig_parsed(ctx).host if _req(ctx) else None),
+    _simple("od", lambda ctx: _orig_parsed(ctx).host or None if _req(ctx) else None),
     _simple("op", lambda ctx: _default_port(_orig_parsed(ctx)) if _req(ctx) else None),
     _simple("oP", lambda ctx: _transport(_orig_parsed(ctx)) if _req(ctx) else None),
     _simple("du", lambda ctx: ctx.dst_uri, _set_du),
@@ -704,11 +723,11 @@ MSG_PVS = [
     _simple("TS", lambda ctx: int(ctx.script.clock())),
     _simple("Ts", lambda ctx: int(ctx.received_at)),
     _simple("mf", lambda ctx: ctx.flags, _flags_setter("flags")),
-    _simple("mF", lambda ctx: f"{ctx.flags:x}", _flags_setter("flags")),
+    _simple("mF", lambda ctx: f"{ctx.flags:08x}", _flags_setter("flags")),
     _simple("bf", lambda ctx: ctx.bflags, _flags_setter("bflags")),
-    _simple("bF", lambda ctx: f"{ctx.bflags:x}", _flags_setter("bflags")),
+    _simple("bF", lambda ctx: f"{ctx.bflags:08x}", _flags_setter("bflags")),
     _simple("sf", lambda ctx: ctx.sflags, _flags_setter("sflags")),
-    _simple("sF", lambda ctx: f"{ctx.sflags:x}", _flags_setter("sflags")),
+    _simple("sF", lambda ctx: f"{ctx.sflags:08x}", _flags_setter("sflags")),
 ]
 
 
@@ -833,11 +852,12 @@ class UtimefPV(TimefPV):
 class PvModule(PvFunctions, Module):
     name = "pv"
     params = {"shvset": Param("str", multi=True), "varset": Param("str", multi=True)}
-    pv_classes = (VarPV, VzPV, VnPV, ShvPV, AvpPV, XavpPV, CntPV, HdrPV, HdrcPV, HflPV, HflcPV, TimePV, UtimePV, TimefPV,
-                  UtimefPV, *MSG_PVS)
+    pv_classes = (VarPV, VzPV, VnPV, ShvPV, AvpPV, XavpPV, XaviPV, CntPV, HdrPV, HdrcPV, HflPV, HflcPV, TimePV, UtimePV, TimefPV,
+                  UtimefPV, *MSG_PVS, *MORE_PVS)
 
     def init(self):
         from ..errors import ConfigError
+        self.script._pv_started_at = self.script.clock()
         for pname, target in (("shvset", self.script.shv), ("varset", self.script.vars)):
             for value, pos in self.param_values[pname]:
                 name, sep, rest = value.partition("=")

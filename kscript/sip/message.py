@@ -590,3 +590,19 @@ def serialize(start_line: str, headers: Iterable[Header | tuple[str, str]], body
             new.append(("Content-Length", clen))
         hs = new
     return f"{start_line}\r\n{serialize_headers(hs)}\r\n{body}"
+
+
+def normalize_line_endings(text: str) -> str:
+    """A message typed with LF line ends (a ``.sip`` file), as a UA sends it: CRLF
+    everywhere, and an empty line ending the header block. Text that already uses
+    CR anywhere is returned unchanged (byte-exact input stays byte-exact)."""
+    if "\r" in text:
+        return text
+    if "\n\n" in text:
+        head, body = text.split("\n\n", 1)
+    else:
+        head, body = text.rstrip("\n"), ""
+    out = head.rstrip("\n").replace("\n", "\r\n") + "\r\n\r\n"
+    if body:
+        out += body.replace("\n", "\r\n")
+    return out
