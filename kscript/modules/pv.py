@@ -390,15 +390,77 @@ def _ruri_part_setter(part, pvname):
             _pv_set_failed(ctx, _RURI_PART_ERR.get(part, f"str value required to set {pvname}"))
         u = _ruri_parsed(ctx)
         if part == "user" and (value is None or value == ""):
-            ctx.new_uri = str(u.replace(user=None, password=None))
+            _rewrite_ruri(ctx, u, "user", "")
         else:
-            ctx.new_uri = str(u.replace(**{part: None if value is None else to_str(value)}))
+            _rewrite_ruri(ctx, u, part, to_str(value))
     return setter
 
 
 def _set_port(ctx, value):
     u = _ruri_parsed(ctx)
-    ctx.new_uri = str(u.replace(port=None if value in (None, "") else to_str(value)))
+    _rewrite_ruri(ctx, u, "port", None if value in (None, "") else to_str(value))
+
+
+def _params_str(params):
+    return ";".join(n if v is None else f"{n}={v}" for n, v in params)
+
+
+def _rewrite_ruri(ctx, u, part, value):
+    """The core's SET_USER_T/SET_HOST_T/SET_PORT_T rewrite (core/action.c@5.6.3:
+    do_action): the URI is rebuilt from its parsed parts; tel: URIs keep their
+    parameters after the user and become sip: (with ;user=phone) when the host is set."""
+    from ..runtime.compiler import AssignError
+    if u.kind not in ("sip", "sips", "tel"):
+        # urn: etc.: not rebuilt the Kamailio way (kept as before)
+        if part == "user" and not value:
+            ctx.new_uri = str(u.replace(user=None, password=None))
+        else:
+            ctx.new_uri = str(u.replace(**{part: value}))
+        return
+    scheme = u.scheme.lower()
+    is_tel = u.kind == "tel"
+    user_phone = is_tel and scheme in ("sip", "sips")   # URI_SIP_USER_PHONE
+    if part == "port" and is_tel and not user_phone:
+        ctx.log("ERR", "port number of a tel: URI cannot be set", source="core")
+        raise AssignError("setting pvar failed")
+    if scheme in ("sips", "tels"):
+        out = ["sips" if (user_phone or part == "host" or scheme == "sips") else "tels", ":"]
+    elif scheme == "tel":
+        out = ["sip" if part == "host" else "tel", ":"]
+    else:
+        out = ["sip:"]
+    user = value if part == "user" else (u.user or "")
+    has_user = bool(user)
+    out.append(user)
+    if has_user and u.password is not None:
+        out += [":", u.password]
+    if is_tel:
+        tparams = u.user_params if user_phone else u.params
+        if tparams is not None and (tparams or not user_phone):
+            ps = _params_str(tparams)
+            if ps or (not user_phone and u.params):
+                out += [";", ps]
+    if part == "host":
+        host = value
+    elif not is_tel or user_phone:
+        host = u.host
+    else:
+        host = None
+    if host is not None:
+        if has_user:
+            out.append("@")
+        out.append(host)
+    port = value if part == "port" else u.port
+    if port is not None and (port or part != "port"):
+        out += [":", port]
+    sip_params = u.params_text if scheme in ("sip", "sips") else None
+    if sip_params is not None:
+        out += [";", sip_params]
+    if is_tel and not user_phone and part == "host":
+        out.append(";user=phone")
+    if u.headers is not None:
+        out += ["?", u.headers]
+    ctx.new_uri = "".join(out)
 
 
 def _set_du(ctx, value):

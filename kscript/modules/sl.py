@@ -24,32 +24,14 @@ from ..sip import output
 from ..sip.lumps import Lumps, lumps_of, reason_span
 from .base import Module, Param, function
 
-E_UNSPEC = -1
-
-_ERRORS = {
-    -477: ("Unfortunately error on sending to next hop occurred", 477),
-    -478: ("Unresolvable destination", 478),
-    -400: ("Bad Request", 400),
-    -479: ("Regretfully, we were not able to process the URI", 479),
-    -9: ("Transaction tuple incomplete", 400),
-    -13: ("Bad To", 400),
-    -11: ("Error in external logic", 500),
-    -12: ("Forking capacity exceeded", 500),
-    -15: ("Invalid character in q parameter", 400),
-    -16: ("Empty q parameter", 400),
-    -17: ("Q parameter too big", 400),
-    -18: ("Decimal part missing in q", 400),
-    -487: ("Transaction canceled", 487),
-    0: ("No error", 500),
-}
+from ..runtime.ser_errors import E_UNSPEC, err2reason as _err2reason
 
 SL_RPL_WAIT_TIME = 2.0  # seconds an ACK to a stateless reply is filtered
 
 
 def err2reason(err: int, signature: str = "SL") -> tuple[int, str]:
-    """core ``err2reason_phrase``: (SIP code, reason text) for an internal error."""
-    text, code = _ERRORS.get(err, ("I'm terribly sorry, server error occurred", 500))
-    return code, f"{text} ({-err}/{signature})"
+    """core ``err2reason_phrase`` with sl's signature."""
+    return _err2reason(err, signature)
 
 
 class SlModule(Module):

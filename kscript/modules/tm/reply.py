@@ -18,6 +18,7 @@ forwarded statelessly to the second Via.
 
 from __future__ import annotations
 
+from ...runtime.ser_errors import err2reason as _err2reason
 from ...sip import output
 from .cancel import (F_CANCEL_B_FORCE_C, F_CANCEL_B_KILL, CancelReason, cancel_b_flags, cancel_branch, cancel_uacs,
                      prepare_to_cancel, send_ack)
@@ -69,25 +70,8 @@ def error_text(code: int) -> str:
 
 
 def err2reason(error: int, signature: str = "TM") -> tuple[int, str]:
-    """core/error.c ``err2reason_phrase``: (SIP code, reason) for an internal error."""
-    table = {
-        -477: ("Unfortunately error on sending to next hop occurred", 477),
-        -478: ("Unresolvable destination", 478),
-        -400: ("Bad Request", 400),
-        -479: ("Regretfully, we were not able to process the URI", 479),
-        -9: ("Transaction tuple incomplete", 400),
-        -13: ("Bad To", 400),
-        -11: ("Error in external logic", 500),
-        -12: ("Forking capacity exceeded", 500),
-        -15: ("Invalid character in q parameter", 400),
-        -16: ("Empty q parameter", 400),
-        -17: ("Q parameter too big", 400),
-        -18: ("Decimal part missing in q", 400),
-        -487: ("Transaction canceled", 487),
-        0: ("No error", 500),
-    }
-    txt, code = table.get(error, ("I'm terribly sorry, server error occurred", 500))
-    return code, f"{txt} ({-error}/{signature})"
+    """core ``err2reason_phrase`` with tm's signature."""
+    return _err2reason(error, signature)
 
 
 def tm_to_tag(ctx) -> str:
