@@ -75,8 +75,17 @@ def header_key(name: str) -> str:
     >>> header_key("f"), header_key("CALL-ID"), header_key("X-Foo")
     ('from', 'call-id', 'x-foo')
     """
-    low = name.lower()
-    return _KEY.get(low, low)
+    k = _MEMO.get(name)
+    if k is None:
+        low = name.lower()
+        k = _KEY.get(low, low)
+        if len(_MEMO) < 4096:
+            _MEMO[name] = k
+    return k
+
+
+#: header_key's results by name as written (bounded; names are few in practice)
+_MEMO: dict[str, str] = {}
 
 
 def canonical_name(name: str) -> str:

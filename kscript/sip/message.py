@@ -332,7 +332,7 @@ class SipMessage:
 
     def header(self, name: str) -> str | None:
         """Body of the first header ``name`` (case-insensitive, compact forms expanded)."""
-        ii = self._idx().get(header_key(name))
+        ii = (self._index if self._index is not None else self._idx()).get(header_key(name))
         return self.headers[ii[0]].body if ii else None
 
     def headers_named(self, name: str) -> list[str]:
@@ -341,10 +341,14 @@ class SipMessage:
 
     def header_fields(self, name: str) -> list[Header]:
         """All :class:`Header` objects called ``name``, in order."""
-        return [self.headers[i] for i in self._idx().get(header_key(name), ())]
+        ii = (self._index if self._index is not None else self._idx()).get(header_key(name))
+        if not ii:
+            return []
+        hs = self.headers
+        return [hs[i] for i in ii]
 
     def has_header(self, name: str) -> bool:
-        return header_key(name) in self._idx()
+        return header_key(name) in (self._index if self._index is not None else self._idx())
 
     def header_count(self, name: str) -> int:
         return len(self._idx().get(header_key(name), ()))
@@ -354,11 +358,11 @@ class SipMessage:
         cache = self._cache
         if key in cache:
             return cache[key]
-        hs = self.header_fields(key)
-        if not hs:
+        ii = (self._index if self._index is not None else self._idx()).get(key)
+        if not ii:
             cache[key] = None
             return None
-        h = hs[0]
+        h = self.headers[ii[0]]
         try:
             val = fn(h.body)
         except SipParseError as e:

@@ -67,11 +67,13 @@ API for the transaction module (tm)
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 import ipaddress
 import os
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from .headers import header_key
@@ -206,7 +208,14 @@ def _ccitt_table() -> list[int]:
 _CCITT = _ccitt_table()
 
 
-def _crcitt(parts: list[str]) -> str:
+#: bytes with their bits mirrored: Kamailio's crcitt is the reflected CRC-CCITT
+#: (poly 0x8408, init 0xFFFF); binascii.crc_hqx is the MSB-first one (poly 0x1021),
+#: so the reflected CRC of data = mirror16(crc_hqx(data with each byte mirrored, 0xFFFF))
+_REV8 = bytes(int(f"{i:08b}"[::-1], 2) for i in range(256))
+
+
+def _crcitt_slow(parts: list[str]) -> str:
+    """Reference byte-by-byte implementation of :func:`_crcitt`."""
     c = 0xFFFF
     for p in parts:
         for b in _enc(p):
@@ -215,13 +224,24 @@ def _crcitt(parts: list[str]) -> str:
     return reverse_hex(c).ljust(4, "0")[:4]
 
 
+def _crcitt(parts: list[str]) -> str:
+    data = "".join(parts).encode("utf-8", "surrogateescape").translate(_REV8)
+    h = binascii.crc_hqx(data, 0xFFFF)
+    c = ~((_REV8[h & 0xFF] << 8) | _REV8[h >> 8]) & 0xFFFF
+    return reverse_hex(c).ljust(4, "0")[:4]
+
+
+@lru_cache(maxsize=64)
+def _sl_tag_prefix(ip: str, port: str) -> str:
+    return hashlib.md5(_enc("KAMAILIO-stateless" + ip + port)).hexdigest()
+
+
 def sl_to_tag(ctx) -> str:
     """sl's To tag: MD5("KAMAILIO-stateless" + first listen address + port) "." CRC
     suffix of the top Via and Call-ID (modules/sl, core/tags.h)."""
     script = ctx.script
     first = script.listen[0] if script.listen else None
-    prefix = hashlib.md5(_enc("KAMAILIO-stateless" + (first.ip if first else "")
-                              + (str(first.port) if first else ""))).hexdigest()
+    prefix = _sl_tag_prefix(first.ip if first else "", str(first.port) if first else "")
     via = ctx.msg.vias[0]
     s1 = [via.host, via.port or ""] + ([via.branch] if via.branch is not None else [])
     s2 = [via.port or "", via.host] + ([ctx.msg.call_id] if ctx.msg.call_id is not None else [])
