@@ -22,6 +22,7 @@ from .runtime.compiler import CallSlot, Compiler
 from .runtime.context import LogRecord, MsgContext, Sent, Socket
 from .runtime.signals import BreakSignal, ExitSignal, ReturnSignal
 from .sip.message import SipMessage, normalize_line_endings
+from .sip.uri import parse_uri
 
 DEFAULT_SRC = "udp:127.0.0.1:5060"
 # Kamailio's faked message for event routes without a SIP message (core/fmsg.c@5.6.3:31)
@@ -287,7 +288,6 @@ class Script:
         return False
 
     def uri_is_myself(self, uri: str) -> bool:
-        from .sip.uri import parse_uri
         try:
             u = parse_uri(uri)
         except KscriptError:
@@ -354,16 +354,14 @@ class Script:
         res = Result(ctx=ctx)
         self._last_ctx = ctx
         # modules' pre-script callbacks (sl absorbs ACKs to its own replies)
-        skip = any(not mod.pre_script(ctx) for mod in self.modules.values()
-                   if callable(getattr(mod, "pre_script", None)))
+        pre_mods, post_mods = self._hook_modules()
+        skip = any(not mod.pre_script(ctx) for mod in pre_mods)
         if ref is not None and not skip:
             res.exit_code, res.dropped = self.run_top(ref, ctx)
         if msg.is_request and not skip:
             # modules' post-script callbacks (tm: delayed error replies, unreleased transactions)
-            for mod in self.modules.values():
-                hook = getattr(mod, "post_script", None)
-                if callable(hook):
-                    hook(ctx)
+            for mod in post_mods:
+                mod.post_script(ctx)
         if not msg.is_request and not skip and not res.dropped:
             from .sip.output import forward_reply
             forward_reply(ctx)  # core stateless reply forwarding (no transaction module)
@@ -374,6 +372,18 @@ class Script:
         return res
 
     _loop_depth = 0
+    _hooks_cache: tuple | None = None
+
+    def _hook_modules(self) -> tuple[tuple, tuple]:
+        """The modules with a ``pre_script`` / ``post_script`` callback, in load order
+        (recomputed when a module is added)."""
+        mods = self.modules
+        c = self._hooks_cache
+        if c is None or c[0] is not mods or c[1] != len(mods):
+            pre = tuple(m for m in mods.values() if callable(getattr(m, "pre_script", None)))
+            post = tuple(m for m in mods.values() if callable(getattr(m, "post_script", None)))
+            c = self._hooks_cache = (mods, len(mods), pre, post)
+        return c[2], c[3]
 
     def _loopback(self, res: Result) -> None:
         """Messages sent to one of our own listen sockets come back as new datagrams

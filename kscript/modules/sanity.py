@@ -97,15 +97,16 @@ class SanityModule(Module):
 
     def _required_headers(self, ctx):
         msg = ctx.msg
+        idx = msg._idx()  # header key -> indexes (the keys below are already keys)
         for k in ("from", "to", "call-id", "cseq"):
-            if not msg.has_header(k):
+            if k not in idx:
                 self._noreply(ctx)
                 return FAILED
         if not msg.vias:
             self._noreply(ctx)
             return FAILED
         for k in ("from", "to", "call-id", "cseq"):
-            if msg.header_count(k) > 1:
+            if len(idx[k]) > 1:
                 return FAILED
         return PASSED
 
@@ -289,14 +290,9 @@ class SanityModule(Module):
         if self.param("noreply"):
             ctx.data.pop("sanity_reply", None)
         req = ctx.msg.is_request
-        steps = [
-            (1, self._ruri_version, req), (2, self._ruri_scheme, req), (4, self._required_headers, True),
-            (16384, self._via1, True), (32, self._cseq_method, True), (64, self._cseq_value, True),
-            (128, self._cl, True), (256, self._expires, True), (512, self._proxy_require_check, True),
-        ]
-        for bit, fn, applies in steps:
-            if msg_checks & bit and applies:
-                r = fn(ctx)
+        for bit, name, req_only in _MSG_STEPS:
+            if msg_checks & bit and (req or not req_only):
+                r = getattr(self, name)(ctx)
                 if r != PASSED:
                     return r
         if msg_checks & 1024:
@@ -369,3 +365,12 @@ class SanityModule(Module):
         if sl is None or sl.stateless_reply(ctx, *info) < 0:
             return -1
         return 1
+
+
+#: the message checks run first by :meth:`SanityModule.check`, in order:
+#: (flag bit, method, only for requests)
+_MSG_STEPS = (
+    (1, "_ruri_version", True), (2, "_ruri_scheme", True), (4, "_required_headers", False),
+    (16384, "_via1", False), (32, "_cseq_method", False), (64, "_cseq_value", False),
+    (128, "_cl", False), (256, "_expires", False), (512, "_proxy_require_check", False),
+)

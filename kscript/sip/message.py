@@ -61,6 +61,8 @@ _EOH_RE = re.compile(r"\n[\r\n]")
 _LEAD_LWS = re.compile(r"(?:[ \t]|\r?\n(?=[ \t]))*")
 _UNIQUE = ("from", "to", "cseq", "call-id", "content-length", "max-forwards")
 _INT_MAX = 2147483647
+#: parsed views cached under another name than their header's key
+_DERIVED_VIEWS = {"via": "vias", "contact": "contacts"}
 
 
 class Header(NamedTuple):
@@ -179,9 +181,13 @@ class SipMessage:
         match = _HEADER_RE.match
         lead = _LEAD_LWS.match
         keys = _KEY
+        new_header = tuple.__new__
         while pos < hend:
             m = match(text, pos)
-            if m is None or m.end() > hend:
+            if m is None:
+                msg._header_error(pos, line_no, hend)
+            mend = m.end()
+            if mend > hend:
                 msg._header_error(pos, line_no, hend)
             name, body = m.groups()
             bstart = m.start(2)
@@ -195,7 +201,7 @@ class SipMessage:
                 nlines = 0
             if body and body[-1] in "\r\n\x00":
                 body = body.rstrip("\r\n\x00")
-            spans.append((pos, bstart, bstart + len(body), m.end()))
+            spans.append((pos, bstart, bstart + len(body), mend))
             low = name.lower()
             key = keys.get(low, low)
             ii = index.get(key)
@@ -203,9 +209,9 @@ class SipMessage:
                 index[key] = [len(headers)]
             else:
                 ii.append(len(headers))
-            headers.append(Header(name, body, line_no))
+            headers.append(new_header(Header, (name, body, line_no)))
             line_no += 1 + nlines
-            pos = m.end()
+            pos = mend
         msg.eoh = hend
         msg.body_start = n
         if m_eoh is not None:
@@ -494,13 +500,24 @@ class SipMessage:
         if start < 0 or end > len(self.text):
             raise ValueError("patch outside the message")
         self.text = self.text[:start] + new + self.text[end:]
+        inside = None  # the key of the one header whose body holds the whole patch
         for i, (hs, bs, be, he) in enumerate(self.spans):
             if bs < end and start < be:
                 h = self.headers[i]
                 self.headers[i] = Header(h.name, self.text[bs:be], h.line)
+                if bs <= start and end <= be:
+                    inside = header_key(h.name)
         if self.body_start < end:
             self.body = self.text[self.body_start:] if self.has_eoh else ""
-        self._cache.clear()
+        cache = self._cache
+        if inside is not None:
+            # only the views parsed from that header are stale
+            cache.pop(inside, None)
+            derived = _DERIVED_VIEWS.get(inside)
+            if derived is not None:
+                cache.pop(derived, None)
+        else:
+            cache.clear()
         return self
 
     # ------------------------------------------------------------------ output

@@ -76,6 +76,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from ..runtime.context import Socket as _Socket
 from .headers import header_key
 from .lumps import Lumps, SendInfo, blen, lumps_of, reply_body, reply_header_text
 
@@ -131,6 +132,7 @@ def reverse_hex(n: int) -> str:
 
 
 def _hash_update(data: bytes, h: int) -> int:
+    _sc = _SIGNED_CHAR.__getitem__
     i = 0
     n = len(data)
     while i <= n - 4:
@@ -155,10 +157,14 @@ def _sc(b: int) -> int:
     return b - 256 if b > 127 else b
 
 
+_SIGNED_CHAR = tuple(_sc(b) for b in range(256))
+
+
 def _enc(s: str | None) -> bytes:
     return (s or "").encode("utf-8", "surrogateescape")
 
 
+@lru_cache(maxsize=256)
 def hash2(s1: str, s2: str, size: int = 1 << 16) -> int:
     """Kamailio's ``get_hash2_raw`` masked to a table size (tm's hash: 2^16 entries)."""
     h = _hash_update(_enc(s1), 0)
@@ -269,8 +275,7 @@ def _host_ip(host: str) -> str | None:
 
 
 def _socket(proto: str, ip: str, port: int):
-    from ..runtime.context import Socket
-    return Socket(proto, ip, port)
+    return _Socket(proto, ip, port)
 
 
 def server_header(script) -> str | None:
@@ -317,11 +322,16 @@ _VIA_HEAD = re.compile(r"[Ss][Ii][Pp](?:[ \t]|\r?\n[ \t])*/(?:[ \t]|\r?\n[ \t])*
                        r"(?:[ \t]|\r?\n[ \t])*[^ \t\r\n/;,]+(?:[ \t]|\r?\n[ \t])+"
                        r"(\[[^\]]*\]|[^ \t\r\n:;,()\[\]]+)((?:[ \t]|\r?\n[ \t])*:(?:[ \t]|\r?\n[ \t])*[0-9]+)?")
 _LWS = re.compile(r"(?:[ \t]|\r?\n[ \t])*")
+_VIA_PARAM_NAME = re.compile(r"[^ \t\r\n;,=]+")
+_VIA_PARAM_VALUE = re.compile(r"[^ \t\r\n;,]*")
 
 
 def via_layout(msg: "SipMessage") -> ViaLayout:
     """Where the parts of the top Via are (for inserting received/rport)."""
-    hdr_index = next(i for i, h in enumerate(msg.headers) if h.key == "via")
+    vias = msg._idx().get("via")
+    if not vias:
+        raise StopIteration  # as next() over no Via header did
+    hdr_index = vias[0]
     start, bstart, bend, end = msg.spans[hdr_index]
     text = msg.text
     m = _VIA_HEAD.match(text, bstart, bend)
@@ -337,7 +347,7 @@ def via_layout(msg: "SipMessage") -> ViaLayout:
             if params_start is None:
                 params_start = j
             k = _LWS.match(text, j + 1, bend).end()
-            nm = re.compile(r"[^ \t\r\n;,=]+").match(text, k, bend)
+            nm = _VIA_PARAM_NAME.match(text, k, bend)
             if nm is None:
                 break
             pend = nm.end()
@@ -348,7 +358,7 @@ def via_layout(msg: "SipMessage") -> ViaLayout:
                     close = text.find('"', q + 1, bend)
                     pend = (close + 1) if close >= 0 else bend
                 else:
-                    vm = re.compile(r"[^ \t\r\n;,]*").match(text, q, bend)
+                    vm = _VIA_PARAM_VALUE.match(text, q, bend)
                     pend = vm.end()
             params.append((nm.group().lower(), k, pend))
             i = pend
@@ -417,9 +427,10 @@ def build_reply(ctx, code: int, reason: str, *, to_tag: str | None = None, extra
     out = [f"{msg.version} {code % 1000:03d} {reason}\r\n"]
     first_via = True
     lay = via_layout(msg) if msg.vias else None
+    spans = msg.spans
     for i, h in enumerate(msg.headers):
-        key = h.key
-        start, bstart, bend, end = msg.spans[i]
+        key = header_key(h.name)
+        start, bstart, bend, end = spans[i]
         if key == "via":
             if first_via and lay is not None and i == lay.hdr_index:
                 first_via = False

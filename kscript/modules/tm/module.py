@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from ...runtime.regex import compile_posix
 from ...runtime.values import to_str
+from ...sip.output import transaction_hash
 from ..base import Module, Param, function
 from . import serial, timers
 from .cancel import e2e_cancel
@@ -77,7 +78,6 @@ class TmModule(Module):
         return self.script.clock()
 
     def hash_of(self, ctx) -> int:
-        from ...sip.output import transaction_hash
         return transaction_hash(ctx)
 
     def max_branches(self) -> int:

@@ -270,9 +270,10 @@ class TransactionTable:
 
     def purge(self, now: float) -> None:
         """Remove transactions whose wait timer ran out."""
-        for t in self.all():
-            if t.wait_until is not None and t.wait_until <= now:
-                self.remove(t)
+        expired = [t for lst in self.entries.values() for t in lst
+                   if t.wait_until is not None and t.wait_until <= now]
+        for t in expired:
+            self.remove(t)
 
     def _param(self, name: str, default: int) -> int:
         v = self.params.get(name, default)
