@@ -117,6 +117,9 @@ def kamailio_cpu_per_msg(cfg_path: str, ruri: str, n: int) -> float | None:
 
 def kscript_cpu_per_msg(cfg_path: str, ruri: str, n: int) -> float:
     script = kscript.load(cfg_path)
+    # kamailio listens on PORT (-l); kscript on the cfg's listen (or 5060): address it there
+    # so that `uri==myself` takes the same path in both.
+    ruri = ruri.replace(f":{PORT}", f":{script.listen[0].port}")
     msgs = [options(ruri, i, 5080) for i in range(n)]
     for m in msgs[:200]:
         script.process(m)

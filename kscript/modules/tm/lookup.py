@@ -190,7 +190,7 @@ def unmatched_totag(t: Transaction, ack) -> bool:
 def put_on_wait(tm, t: Transaction) -> None:
     """Schedule the removal of the transaction (wait timer, ``wt_timer``)."""
     if t.wait_until is None:
-        t.wait_until = tm.now() + tm.param("wt_timer") / 1000.0
+        tm.table.schedule_wait(t, tm.now() + tm.param("wt_timer") / 1000.0)
 
 
 def stop_timers(t: Transaction) -> None:

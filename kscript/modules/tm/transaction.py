@@ -19,6 +19,8 @@ the hash of Call-ID and CSeq number, and found again by
 
 from __future__ import annotations
 
+import heapq
+
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -268,12 +270,19 @@ class TransactionTable:
     def __len__(self) -> int:
         return sum(len(v) for v in self.entries.values())
 
+    def schedule_wait(self, t: Transaction, until: float) -> None:
+        """Put ``t`` on wait: it leaves the table once ``until`` has passed (see purge)."""
+        t.wait_until = until
+        heap = self.__dict__.setdefault("_wait_heap", [])
+        heapq.heappush(heap, (until, id(t), t))
+
     def purge(self, now: float) -> None:
-        """Remove transactions whose wait timer ran out."""
-        expired = [t for lst in self.entries.values() for t in lst
-                   if t.wait_until is not None and t.wait_until <= now]
-        for t in expired:
-            self.remove(t)
+        """Remove transactions whose wait timer ran out (a heap: no walk of the table)."""
+        heap = self.__dict__.get("_wait_heap")
+        while heap and heap[0][0] <= now:
+            _, _, t = heapq.heappop(heap)
+            if t.wait_until is not None and t.wait_until <= now:
+                self.remove(t)
 
     def _param(self, name: str, default: int) -> int:
         v = self.params.get(name, default)
