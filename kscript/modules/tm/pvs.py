@@ -9,7 +9,7 @@ last reply sent upstream in request/branch routes.
 
 from __future__ import annotations
 
-from ...pv.base import PVClass
+from ...pv.base import PVClass, PVFailed
 from ...runtime.context import MsgContext
 from .failure import BRANCH_IDX
 from .lookup import t_check
@@ -25,6 +25,11 @@ def _tm(ctx):
 
 def _rt(ctx) -> str:
     return ctx.route_type
+
+
+# core/route.h@5.6.3 route type bits, for Kamailio's "unsupported route_type N" logs
+ROUTE_TYPE_BITS = {"request": 1, "route": 1, "failure": 2, "onreply": 4, "branch": 8, "onsend": 16,
+                   "local": 64, "reply": 128, "branch_failure": 256, "event": 1 | 512}
 
 
 def branch_idx(ctx):
@@ -87,7 +92,9 @@ def reply_reason(ctx):
         if r is None:
             return None
         return r.msg.reason or ""
-    return None
+    # any other route: tmx logs an error and the read fails (prints empty; recorded)
+    ctx.log("ERR", f"unsupported route_type {ROUTE_TYPE_BITS.get(rt, 0)}", source="tmx")
+    raise PVFailed("$T_reply_reason")
 
 
 class _TmPV(PVClass):
