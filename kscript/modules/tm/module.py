@@ -358,13 +358,25 @@ class TmModule(Module):
 
     @function("t_relay_to_avp", "any", "any")
     def t_relay_to_avp(self, ctx, proto, addr):
-        p = self.var_str(ctx, proto)
-        a = self.var_str(ctx, addr)
+        # The parameters name AVPs the old way ("$proto" = the AVP "proto"; so
+        # "$avp(proto)" names an AVP called "avp(proto)", which never exists -- recorded);
+        # other strings are used as they are.
+        p = self._avp_param(ctx, proto)
+        a = self._avp_param(ctx, addr)
         if not a:
             self.log(ctx, "ERR", "host name is empty")
             return -1
         px = parse_proxy(a, (p or "").lower() or None)
         return self._relay(ctx, px, None)
+
+    @staticmethod
+    def _avp_param(ctx, value) -> str:
+        text = "" if value is None else str(value)
+        if not text.startswith("$"):
+            return text
+        name = text[1:]
+        stack = ctx.avps.get(("s", name[2:] if name.startswith("s:") else name))
+        return "" if not stack else str(stack[0])
 
     @function("t_forward_nonack", "str", "str")
     def t_forward_nonack2(self, ctx, host, port):
