@@ -43,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--redis-seed", metavar="FILE", help="Redis commands to run before the first message (embedded mode)")
     r.add_argument("--mock", action="append", default=[], metavar="NAME=RET",
                    help="replace function NAME by one returning RET (repeatable)")
+    r.add_argument("--mock-file", metavar="FILE",
+                   help="a YAML/JSON mapping of mocks: {NAME: RET} or {NAME: {returns: RET|[...], sets: {PV: value}, "
+                        "headers: [...]}}")
     r.add_argument("--json", action="store_true", help="one JSON object per message on stdout")
     r.set_defaults(func=cmd_run)
 
@@ -224,6 +227,30 @@ def _read_message(path: str) -> str:
     return data.decode("utf-8", "surrogateescape")
 
 
+def _read_mock_file(path: str) -> dict:
+    """Mocks from a YAML (or JSON) file: {name: returns} or {name: {returns, sets, headers}}."""
+    from .errors import KscriptError
+    try:
+        import yaml
+        with open(path, encoding="utf-8") as f:
+            data = yaml.safe_load(f)
+    except OSError as e:
+        raise KscriptError(f"cannot read mock file {path}: {e.strerror}") from None
+    except Exception as e:  # yaml.YAMLError: a syntax error in the file
+        raise KscriptError(f"{path}: not valid YAML/JSON: {e}") from None
+    if not isinstance(data, dict):
+        raise KscriptError(f"{path}: expected a mapping of function names to mocks")
+    out = {}
+    allowed = {"returns", "sets", "headers"}
+    for name, spec in data.items():
+        if isinstance(spec, (int, list)):
+            spec = {"returns": spec}
+        if not isinstance(spec, dict) or set(spec) - allowed:
+            raise KscriptError(f"{path}: mock '{name}': expected RET or a mapping with {sorted(allowed)}")
+        out[str(name)] = spec
+    return out
+
+
 def cmd_run(args) -> int:
     import kscript
     from .errors import KscriptError
@@ -238,6 +265,12 @@ def cmd_run(args) -> int:
             mocks[name.strip()] = {"returns": int(ret) if sep else 1}
         except ValueError:
             print(f"kscript run: bad --mock {m!r} (expected NAME=INT)", file=sys.stderr)
+            return 2
+    if args.mock_file:
+        try:
+            mocks.update(_read_mock_file(args.mock_file))
+        except KscriptError as e:
+            print(str(e), file=sys.stderr)
             return 2
     script = kscript.load(args.cfg, defines=args.defines, redis=args.redis, mocks=mocks)
     try:

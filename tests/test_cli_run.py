@@ -97,3 +97,16 @@ def test_api_mock_records_calls_and_sets_pvs(files):
     assert [r.text for r in res.log][:2] == ["got OPTIONS from 127.0.0.1:5060\n", "dst=sip:10.0.0.1:5060\n"]
     assert [c.args for c in m.calls] == [("1", "4")]
     assert script.pv("$var(n)") == 1
+
+
+def test_mock_file(tmp_path, files):
+    cfg, msg = files
+    mf = tmp_path / "mocks.yaml"
+    mf.write_text('ds_select_dst:\n  returns: 1\n  sets: {"$du": "sip:10.0.0.9:5060"}\n')
+    p = run("run", cfg, "--msg", msg, "--mock-file", mf, "--json")
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["log"][1]["text"] == "dst=sip:10.0.0.9:5060"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("ds_select_dst: {oops: 1}\n")
+    p = run("run", cfg, "--msg", msg, "--mock-file", bad)
+    assert p.returncode == 2 and "ds_select_dst" in p.stderr and "Traceback" not in p.stderr
