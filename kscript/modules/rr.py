@@ -265,26 +265,33 @@ class RrModule(Module):
 
     def record_route(self, ctx, params: str | None) -> int:
         """rr ``record_route()``: 0 on success (like the C function)."""
-        msg = ctx.msg
+        self._insert_rr(ctx, L.COND_IF_DIFF_REALMS,
+                        lambda lumps, l, l2, user, tag, inbound, sips:
+                        self._build_rr(lumps, l, l2, user, tag, params, inbound, sips))
+        ctx.data["rr_param_buf"] = ""
+        return 0
+
+    def _insert_rr(self, ctx, double_cond, build) -> None:
+        """Anchor Record-Route lumps before the first header: the outbound one first when
+        double RR is on (under ``double_cond``, or always with enable_double_rr=2), then
+        the inbound one; ``build(lumps, l, l2, user, tag, inbound, sips)`` fills them."""
         lumps = lumps_of(ctx)
         user = self._user(ctx)
         tag = self._tag(ctx)
         self._rr_buf = self._param_buf(ctx)
         sips = self._sips(ctx)
-        first = msg.spans[0][0]
+        first = ctx.msg.spans[0][0]
         dbl = self.param("enable_double_rr")
         if dbl:
             l = lumps.anchor(first, "rr")
             l2 = lumps.anchor(first)
-            cond = L.COND_TRUE if dbl == 2 else L.COND_IF_DIFF_REALMS
+            cond = L.COND_TRUE if dbl == 2 else double_cond
             l = lumps.insert_cond_after(l, cond)
             l2 = lumps.insert_cond_before(l2, cond)
-            self._build_rr(lumps, l, l2, user, tag, params, False, sips)
+            build(lumps, l, l2, user, tag, False, sips)
         l = lumps.anchor(first, "rr")
         l2 = lumps.anchor(first)
-        self._build_rr(lumps, l, l2, user, tag, params, True, sips)
-        ctx.data["rr_param_buf"] = ""
-        return 0
+        build(lumps, l, l2, user, tag, True, sips)
 
     # ------------------------------------------------------------ record-route functions
     def _check_double(self, ctx) -> bool:
@@ -369,24 +376,9 @@ class RrModule(Module):
     def record_route_advertised_address(self, ctx, data):
         if not self._check_double(ctx):
             return -1
-        msg = ctx.msg
-        lumps = lumps_of(ctx)
-        user = self._user(ctx)
-        tag = self._tag(ctx)
-        self._rr_buf = self._param_buf(ctx)
-        sips = self._sips(ctx)
-        first = msg.spans[0][0]
-        dbl = self.param("enable_double_rr")
-        if dbl:
-            l = lumps.anchor(first, "rr")
-            l2 = lumps.anchor(first)
-            cond = L.COND_TRUE if dbl == 2 else L.COND_IF_DIFF_PROTO
-            l = lumps.insert_cond_after(l, cond)
-            l2 = lumps.insert_cond_before(l2, cond)
-            self._build_adv(lumps, l, l2, data, user, tag, False, sips)
-        l = lumps.anchor(first, "rr")
-        l2 = lumps.anchor(first)
-        self._build_adv(lumps, l, l2, data, user, tag, True, sips)
+        self._insert_rr(ctx, L.COND_IF_DIFF_PROTO,
+                        lambda lumps, l, l2, user, tag, inbound, sips:
+                        self._build_adv(lumps, l, l2, data, user, tag, inbound, sips))
         ctx.data["rr_added"] = True
         return 1
 
