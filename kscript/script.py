@@ -594,7 +594,9 @@ class Script:
 
 
 @lru_cache(maxsize=256)
+@lru_cache(maxsize=256)
 def _parse_socket(text: str) -> Socket:
+    # Sockets are never modified once made: the same few sources recur on every message
     return Socket.parse(text)
 
 

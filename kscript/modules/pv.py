@@ -11,6 +11,7 @@ import time
 from ..errors import KscriptError
 from ..pv.base import PVClass, PVFailed
 from ..runtime.values import str2int, to_str
+from ..sip.uri import parse_uri
 from .base import Module, Param
 from .pv_functions import PvFunctions
 from .pv_msg import MORE_PVS
@@ -327,7 +328,6 @@ def _req(ctx):
 
 
 def _ruri_parsed(ctx):
-    from ..sip.uri import parse_uri
     cache = ctx.data.get("_ruri_cache")
     cur = ctx.ruri
     if cache is not None and cache[0] is cur:
@@ -594,7 +594,6 @@ def _uri_user(u):
 
 
 def _du_parsed(ctx):
-    from ..sip.uri import parse_uri
     if ctx.dst_uri is None:
         return None
     try:
@@ -604,7 +603,6 @@ def _du_parsed(ctx):
 
 
 def _orig_parsed(ctx):
-    from ..sip.uri import parse_uri
     if not ctx.msg.is_request:
         return None
     try:

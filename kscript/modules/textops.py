@@ -45,16 +45,19 @@ def parse_method_list(text: str, pos=None) -> tuple[int, str | None]:
     return bits, None
 
 
+#: is_method's parsed method lists (a pure function of the text: shared)
+_METHOD_SPECS: dict[str, tuple[int, str | None]] = {}
+
+
 class TextopsModule(Module):
     name = "textops"
 
     # ---- method
     @function("is_method", "str")
     def is_method(self, ctx, methods):
-        cache = self.__dict__.setdefault("_mcache", {})
-        spec = cache.get(methods)
+        spec = _METHOD_SPECS.get(methods)
         if spec is None:
-            spec = cache[methods] = parse_method_list(methods, ctx.cur_pos)
+            spec = _METHOD_SPECS[methods] = parse_method_list(methods, ctx.cur_pos)
         bits, other = spec
         msg = ctx.msg
         if msg.is_request:
@@ -66,7 +69,7 @@ class TextopsModule(Module):
                 return -1
             m = cs.method
         if other is None:
-            return 1 if method_bits(m) & bits else -1
+            return 1 if METHOD_BITS.get(m.upper() if m else "", 0) & bits else -1
         return 1 if method_bits(m) == 0 and m.lower() == other.lower() else -1
 
     # ---- presence / search (read the received message)
@@ -179,14 +182,13 @@ class TextopsModule(Module):
     # ---- removing headers
     @function("remove_hf", "str")
     def remove_hf(self, ctx, hname):
-        return remove_headers(ctx, lambda h: h.key == header_key(hname))
+        return remove_headers_named(ctx, header_key(hname))
 
     @function("remove_hf_pv", "fmt")
     def remove_hf_pv(self, ctx, hname):
         if not hname:
             return -1
-        key = header_key(hname)
-        return remove_headers(ctx, lambda h: h.key == key)
+        return remove_headers_named(ctx, header_key(hname))
 
     @function("remove_hf_re", "rei")
     def remove_hf_re(self, ctx, rx):
@@ -668,6 +670,21 @@ def add_hf(ctx, text: str, append: bool = True, anchor_name: str | None = None) 
 def add_header_lump(ctx, text: str) -> int:
     """append_hf(text) for other modules and mocks."""
     return add_hf(ctx, text, append=True)
+
+
+def remove_headers_named(ctx, key: str) -> int:
+    """Delete every header whose key is ``key`` (found through the header index): 1 if
+    any, else -1."""
+    msg = ctx.msg
+    found = msg._idx().get(key)
+    if not found:
+        return -1
+    lumps = lumps_of(ctx)
+    spans = msg.spans
+    for i in found:
+        start, _, _, end = spans[i]
+        lumps.delete(start, end - start)
+    return 1
 
 
 def remove_headers(ctx, pred) -> int:

@@ -77,7 +77,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from ..runtime.context import Socket as _Socket
-from .headers import header_key
+from .headers import _MEMO as _HEADER_KEYS, header_key
 from .lumps import Lumps, SendInfo, blen, lumps_of, reply_body, reply_header_text
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -231,10 +231,15 @@ def _crcitt_slow(parts: list[str]) -> str:
 
 
 def _crcitt(parts: list[str]) -> str:
-    data = "".join(parts).encode("utf-8", "surrogateescape").translate(_REV8)
+    return _crc16("".join(parts))
+
+
+def _crc16(text: str) -> str:
+    data = text.encode("utf-8", "surrogateescape").translate(_REV8)
     h = binascii.crc_hqx(data, 0xFFFF)
     c = ~((_REV8[h & 0xFF] << 8) | _REV8[h >> 8]) & 0xFFFF
-    return reverse_hex(c).ljust(4, "0")[:4]
+    # reverse_hex(c) padded to 4 digits with "0": the 4 hex digits, reversed
+    return format(c, "04x")[::-1]
 
 
 @lru_cache(maxsize=64)
@@ -248,10 +253,19 @@ def sl_to_tag(ctx) -> str:
     script = ctx.script
     first = script.listen[0] if script.listen else None
     prefix = _sl_tag_prefix(first.ip if first else "", str(first.port) if first else "")
-    via = ctx.msg.vias[0]
-    s1 = [via.host, via.port or ""] + ([via.branch] if via.branch is not None else [])
-    s2 = [via.port or "", via.host] + ([ctx.msg.call_id] if ctx.msg.call_id is not None else [])
-    return f"{prefix}.{_crcitt(s1)}{_crcitt(s2)}"
+    return f"{prefix}.{to_tag_suffix(ctx)}"
+
+
+def to_tag_suffix(ctx) -> str:
+    """The 8 hex digits after the To tag prefix: the CRCs of the top Via and Call-ID."""
+    msg = ctx.msg
+    via = msg.vias[0]
+    port = via.port or ""
+    branch = via.branch
+    call_id = msg.call_id
+    s1 = via.host + port + (branch if branch is not None else "")
+    s2 = port + via.host + (call_id if call_id is not None else "")
+    return _crc16(s1) + _crc16(s2)
 
 
 def is_ip(host: str) -> bool:
@@ -425,17 +439,19 @@ def build_reply(ctx, code: int, reason: str, *, to_tag: str | None = None, extra
     received = f";received={ctx.src.ip}" if _needs_received(ctx) else ""
     rport = f";rport={ctx.src.port}" if _needs_rport(ctx) else ""
     out = [f"{msg.version} {code % 1000:03d} {reason}\r\n"]
-    first_via = True
-    lay = via_layout(msg) if msg.vias else None
+    vias = msg.vias
+    vidx = msg._idx().get("via")
+    top_via = vidx[0] if vias and vidx else -1
     spans = msg.spans
+    memo = _HEADER_KEYS
     for i, h in enumerate(msg.headers):
-        key = header_key(h.name)
+        key = memo.get(h.name) or header_key(h.name)
         start, bstart, bend, end = spans[i]
         if key == "via":
-            if first_via and lay is not None and i == lay.hdr_index:
-                first_via = False
-                rp = lay.param("rport")
-                if rport and rp is not None:
+            if i == top_via:
+                # the layout (a rescan of the Via) is needed only to rewrite an rport=
+                rp = via_layout(msg).param("rport") if rport and vias[0].rport is not None else None
+                if rp is not None:
                     out.append(text[start:rp[1] - 1])
                     out.append(rport)
                     out.append(text[rp[2]:bend])

@@ -57,28 +57,39 @@ class Via:
     proto: int = PROTO_UDP
     #: the via-parm as written
     raw: str = field(default="", repr=False)
+    #: parameters by lower-case name (last one wins), built on first use; Via
+    #: objects are never edited after parsing, so it cannot go stale
+    _pmap: dict | None = field(default=None, repr=False, compare=False)
+
+    def _params_by_name(self) -> dict:
+        pm = {}
+        for n, v in self.params:
+            pm[n.lower()] = "" if v is None else v
+        self._pmap = pm
+        return pm
 
     def param(self, name: str) -> str | None:
         """Value of the last parameter ``name`` (case-insensitive); ``""`` when it has no
         value, ``None`` when absent."""
-        lname = name.lower()
-        found = None
-        for n, v in self.params:
-            if n.lower() == lname:
-                found = "" if v is None else v
-        return found
+        pm = self._pmap
+        if pm is None:
+            pm = self._params_by_name()
+        return pm.get(name.lower())
 
     @property
     def branch(self) -> str | None:
-        return self.param("branch")
+        pm = self._pmap
+        return (pm if pm is not None else self._params_by_name()).get("branch")
 
     @property
     def received(self) -> str | None:
-        return self.param("received")
+        pm = self._pmap
+        return (pm if pm is not None else self._params_by_name()).get("received")
 
     @property
     def rport(self) -> str | None:
-        return self.param("rport")
+        pm = self._pmap
+        return (pm if pm is not None else self._params_by_name()).get("rport")
 
     @property
     def sent_by(self) -> str:

@@ -10,6 +10,7 @@ transaction: replied, relayed, released) in ``ctx.data["tm_kr"]``.
 
 from __future__ import annotations
 
+from ...sip import output
 from .failure import BRANCH_IDX
 from .transaction import KR_ERR_DELAYED, KR_EXIST, KR_RLSD, RequestState, Transaction, method_of
 
@@ -97,7 +98,6 @@ def snapshot(tm, ctx) -> RequestState:
 
 def new_transaction(tm, ctx) -> Transaction:
     """``new_t`` + ``init_new_t``: create the transaction of a request."""
-    from ...sip import output
     msg = ctx.msg
     now = tm.now()
     t = Transaction(hash_index=tm.hash_of(ctx), label=tm.table.next_label(), md5=output.char_msg_val(msg),
@@ -139,7 +139,6 @@ def t_newtran(tm, ctx) -> int:
     """``t_newtran``: 1 new transaction (or a request that needs none), 0
     retransmission (handled: the script must end), E_SCRIPT when the message
     already has its transaction, another negative code on error."""
-    from .reply import t_retransmit_reply
     t = ctx.transaction
     if t is not None:
         t.request.flags = ctx.flags
@@ -157,6 +156,7 @@ def t_newtran(tm, ctx) -> int:
         if method_of(msg) == "ACK":
             t_release_transaction(tm, ctx, found)
         else:
+            from .reply import t_retransmit_reply  # circular: reply imports this module
             t_retransmit_reply(tm, found, ctx)
         return 0
     if st == -2:
@@ -209,12 +209,12 @@ def t_release_transaction(tm, ctx, t: Transaction) -> int:
 def t_unref(tm, ctx) -> None:
     """End of the request route (``t_unref``): a delayed error reply, or a
     transaction the script neither replied, relayed nor released."""
-    from .reply import kill_transaction
     t = ctx.transaction
     if t is None or not ctx.msg.is_request:
         return
     kr = get_kr(ctx)
     if kr == KR_ERR_DELAYED:
+        from .reply import kill_transaction  # circular: reply imports this module
         if kill_transaction(tm, t, ctx, ctx.data.get("tm_error", E_UNSPEC)) <= 0:
             tm.log(ctx, "WARN", "generation of a delayed stateful reply failed")
             t_release_transaction(tm, ctx, t)

@@ -64,6 +64,7 @@ class TmModule(Module):
 
     def init(self) -> None:
         from ...errors import ConfigError
+        self._tmcb_fns: dict[str, list] = {}  # all modules are added before init()
         if self.param("contacts_avp") and not self.param("contact_flows_avp"):
             raise ConfigError("tm: contact_flows_avp param has not been defined")
         if self.param("cancel_b_method") not in (0, 1, 2):
@@ -120,10 +121,16 @@ class TmModule(Module):
         """Call ``tmcb_<kind>(...)`` of every module defining it (Kamailio's TMCB_*
         callbacks).  ``request_in`` runs for every new transaction; the others only
         for transactions where a module registered ``kind`` in ``t.tmcb``."""
-        for mod in list(self.script.modules.values()):
-            fn = getattr(mod, "tmcb_" + kind, None)
-            if callable(fn):
-                fn(*args, **kw)
+        fns = self._tmcb_fns.get(kind)
+        if fns is None:  # modules are fixed once loaded: resolve each kind once
+            fns = []
+            for mod in list(self.script.modules.values()):
+                fn = getattr(mod, "tmcb_" + kind, None)
+                if callable(fn):
+                    fns.append(fn)
+            self._tmcb_fns[kind] = fns
+        for fn in fns:
+            fn(*args, **kw)
 
     def registered_tmcb(self, t) -> None:
         """Per-transaction callbacks registered in TMCB_REQUEST_IN (acc keeps its

@@ -18,6 +18,9 @@ forwarded statelessly to the second Via.
 
 from __future__ import annotations
 
+import hashlib
+from functools import lru_cache
+
 from ...runtime.ser_errors import err2reason as _err2reason
 from ...sip import output
 from .cancel import (F_CANCEL_B_FORCE_C, F_CANCEL_B_KILL, CancelReason, cancel_b_flags, cancel_branch, cancel_uacs,
@@ -76,13 +79,15 @@ def err2reason(error: int, signature: str = "TM") -> tuple[int, str]:
 
 def tm_to_tag(ctx) -> str:
     """tm's To tag: MD5("SER-TM/tags" + first listen address + port) "-" CRC suffix."""
-    import hashlib
     script = ctx.script
     first = script.listen[0] if script.listen else None
-    prefix = hashlib.md5(("SER-TM/tags" + (first.ip if first else "") + (str(first.port) if first else ""))
-                         .encode("utf-8", "surrogateescape")).hexdigest()
-    suffix = output.sl_to_tag(ctx).rsplit(".", 1)[1]
-    return f"{prefix}-{suffix}"
+    prefix = _tm_tag_prefix(first.ip if first else "", str(first.port) if first else "")
+    return f"{prefix}-{output.to_tag_suffix(ctx)}"
+
+
+@lru_cache(maxsize=64)
+def _tm_tag_prefix(ip: str, port: str) -> str:
+    return hashlib.md5(("SER-TM/tags" + ip + port).encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def _needs_tag(msg) -> bool:

@@ -294,10 +294,13 @@ class TransactionTable:
         transaction, a CANCEL for it already exists)."""
         if not msg.vias or msg.cseq is None or msg.call_id is None or msg.from_ is None or msg.to is None:
             return 0, None, False
+        via1 = msg.vias[0]
+        entries = self.entries.get(hash_index)
+        if not entries and _tid(via1) is not None:
+            return -1, None, False  # an empty hash bucket: nothing can match
         method = method_of(msg)
         is_ack = method == "ACK"
-        bucket = list(self.entries.get(hash_index, ()))
-        via1 = msg.vias[0]
+        bucket = list(entries or ())
         if _tid(via1) is not None:
             if is_ack:
                 def skip(m):  # ~METHOD_INVITE
