@@ -21,16 +21,17 @@ from .base import Module, Param, function
 def _value_span(ctx):
     """(index, start, end, value) of the first Max-Forwards value (trimmed), or None."""
     msg = ctx.msg
-    for i, h in enumerate(msg.headers):
-        if h.key == "max-forwards":
-            _, bs, be, _ = msg.spans[i]
-            text = msg.text
-            while bs < be and text[bs] in " \t\r\n":
-                bs += 1
-            while be > bs and text[be - 1] in " \t\r\n":
-                be -= 1
-            return i, bs, be, text[bs:be]
-    return None
+    found = msg._idx().get("max-forwards")
+    if not found:
+        return None
+    i = found[0]
+    _, bs, be, _ = msg.spans[i]
+    text = msg.text
+    while bs < be and text[bs] in " \t\r\n":
+        bs += 1
+    while be > bs and text[be - 1] in " \t\r\n":
+        be -= 1
+    return i, bs, be, text[bs:be]
 
 
 def _str2s(s: str) -> int | None:

@@ -39,11 +39,10 @@ cached.  Header names are matched case-insensitively and compact forms are expan
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Iterable, NamedTuple
 
 from ..errors import Position, SipParseError
-from .headers import _KEY, header_key
+from .headers import _MEMO as _KEY_MEMO, header_key
 from .nameaddr import (Contact, ContactBody, RouteEntry, ToBody, parse_contact_body, parse_rr_body,
                        parse_to_body)
 from .uri import SipUri, parse_uri
@@ -81,8 +80,9 @@ class Header(NamedTuple):
         return header_key(self.name)
 
 
-@dataclass(frozen=True, slots=True)
-class CSeq:
+class CSeq(NamedTuple):
+    """A parsed CSeq (a tuple: created for every message, so cheap to make)."""
+
     number: str
     method: str
 
@@ -118,7 +118,7 @@ class SipMessage:
         self.has_eoh = True
         self.first_line = ""
         self.first_line_no = 1
-        self._index: dict[str, list[int]] | None = None
+        self._index: dict[str, tuple[int, ...]] | None = None
         self._cache: dict = {}
         #: per header (same order as ``headers``): offsets in ``text`` as
         #: (start of the name, start of the body, end of the body, end of the line
@@ -176,20 +176,17 @@ class SipMessage:
         else:
             hend = m_eoh.start() + 1
         headers = msg.headers
-        index: dict[str, list[int]] = {}
+        index: dict[str, tuple[int, ...]] = {}
         msg._index = index
         spans = msg.spans
-        match = _HEADER_RE.match
         lead = _LEAD_LWS.match
-        keys = _KEY
+        memo = _KEY_MEMO
         new_header = tuple.__new__
-        while pos < hend:
-            m = match(text, pos)
-            if m is None:
+        # finditer walks the block in C; a gap between two matches is a bad line
+        for m in _HEADER_RE.finditer(text, pos, hend):
+            if m.start() != pos:
                 msg._header_error(pos, line_no, hend)
             mend = m.end()
-            if mend > hend:
-                msg._header_error(pos, line_no, hend)
             name, body = m.groups()
             bstart = m.start(2)
             if "\n" in body:
@@ -203,16 +200,17 @@ class SipMessage:
             if body and body[-1] in "\r\n\x00":
                 body = body.rstrip("\r\n\x00")
             spans.append((pos, bstart, bstart + len(body), mend))
-            low = name.lower()
-            key = keys.get(low, low)
+            key = memo.get(name)
+            if key is None:
+                key = header_key(name)
             ii = index.get(key)
-            if ii is None:
-                index[key] = [len(headers)]
-            else:
-                ii.append(len(headers))
+            # tuples of ints: the collector stops tracking them (fewer objects per kept message)
+            index[key] = (len(headers),) if ii is None else ii + (len(headers),)
             headers.append(new_header(Header, (name, body, line_no)))
             line_no += 1 + nlines
             pos = mend
+        if pos < hend:
+            msg._header_error(pos, line_no, hend)
         msg.eoh = hend
         msg.body_start = n
         if m_eoh is not None:
@@ -328,12 +326,13 @@ class SipMessage:
         return u if u in _KNOWN_METHODS_UC else None
 
     # ------------------------------------------------------------------ header access
-    def _idx(self) -> dict[str, list[int]]:
+    def _idx(self) -> dict[str, tuple[int, ...]]:
         idx = self._index
         if idx is None:
             idx = {}
             for i, h in enumerate(self.headers):
-                idx.setdefault(header_key(h.name), []).append(i)
+                k = header_key(h.name)
+                idx[k] = idx.get(k, ()) + (i,)
             self._index = idx
         return idx
 
@@ -561,6 +560,8 @@ def _parse_content_length(body: str) -> int:
     if m is None:
         raise SipParseError(f"bad Content-Length {body!r}")
     digits = m.group(1)
+    if len(digits) < 10:  # cannot exceed _INT_MAX
+        return int(digits)
     number = 0
     for d in digits:
         if number >= _INT_MAX // 10:

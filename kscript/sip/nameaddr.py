@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ..errors import SipParseError
 from .params import Param, ParamsError, parse_params
@@ -29,8 +30,9 @@ __all__ = ["ToParam", "ToBody", "NameAddr", "Contact", "ContactBody", "RouteEntr
            "find_not_quoted"]
 
 
-@dataclass(frozen=True, slots=True)
-class ToParam:
+class ToParam(NamedTuple):
+    """One parameter of a From/To body (a tuple: cheap to make for every message)."""
+
     name: str
     #: ``None`` for ``;name`` without ``=``; ``""`` for ``;name=``; quoted values without quotes
     value: str | None
