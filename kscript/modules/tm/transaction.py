@@ -58,7 +58,7 @@ def reverse_hex2int(s: str) -> int | None:
     return n
 
 
-@dataclass
+@dataclass(slots=True)
 class RequestState:
     """The request as tm keeps it (``t->uas.request``): what a failure route sees."""
 
@@ -81,7 +81,7 @@ class RequestState:
     received_at: float = 0.0
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Uac:
     """One branch (``struct ua_client``)."""
 
@@ -114,7 +114,7 @@ class Uac:
         return self.last_received < 200
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Transaction:
     """A server transaction with its client branches (``struct cell``)."""
 
