@@ -72,6 +72,7 @@ import hashlib
 import ipaddress
 import os
 import re
+import struct
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -132,9 +133,25 @@ def reverse_hex(n: int) -> str:
 
 
 def _hash_update(data: bytes, h: int) -> int:
+    n = len(data)
+    if data.isascii():
+        # all bytes < 0x80: C's signed chars equal the unsigned ones, so each 4-byte
+        # chunk is a big-endian uint32 (the common case: Call-IDs, CSeq numbers)
+        i = n - (n & 3)
+        for (v,) in _BE32.iter_unpack(data[:i]):
+            h = (h + (v ^ (v >> 3))) & 0xFFFFFFFF
+        rest = n - i
+        if rest == 3:
+            v = (data[i] << 16) + (data[i + 1] << 8) + data[i + 2]
+        elif rest == 2:
+            v = (data[i] << 8) + data[i + 1]
+        elif rest == 1:
+            v = data[i]
+        else:
+            v = 0
+        return (h + (v ^ (v >> 3))) & 0xFFFFFFFF
     _sc = _SIGNED_CHAR.__getitem__
     i = 0
-    n = len(data)
     while i <= n - 4:
         v = ((_sc(data[i]) << 24) + (_sc(data[i + 1]) << 16) + (_sc(data[i + 2]) << 8) + _sc(data[i + 3])) \
             & 0xFFFFFFFF
@@ -150,6 +167,9 @@ def _hash_update(data: bytes, h: int) -> int:
     else:
         v = 0
     return (h + (v ^ (v >> 3))) & 0xFFFFFFFF
+
+
+_BE32 = struct.Struct(">I")
 
 
 def _sc(b: int) -> int:
