@@ -57,6 +57,8 @@ _KNOWN_METHODS_UC = frozenset(KNOWN_METHODS)
 _HEADER_RE = re.compile(r"([0-9A-Za-z\-._+~]+)[ \t]*:[ \t]*([^\n]*(?:\n[ \t][^\n]*)*)\n")
 _REQ_LINE_RE = re.compile(r"([^ \t]*)([ \t]+)([^ \t]+)([ \t]*)\Z")
 _EOH_RE = re.compile(r"\n[\r\n]")
+#: one unfolded header line: name, separator, body (no CR/LF), line end
+_SIMPLE_HEADER_RE = re.compile(r"([0-9A-Za-z\-._+~]+)([ \t]*:[ \t]*)([^\r\n]*)(\r?\n)")
 _LEAD_LWS = re.compile(r"(?:[ \t]|\r?\n(?=[ \t]))*")
 _UNIQUE = ("from", "to", "cseq", "call-id", "content-length", "max-forwards")
 _INT_MAX = 2147483647
@@ -182,33 +184,60 @@ class SipMessage:
         lead = _LEAD_LWS.match
         memo = _KEY_MEMO
         new_header = tuple.__new__
-        # finditer walks the block in C; a gap between two matches is a bad line
-        for m in _HEADER_RE.finditer(text, pos, hend):
-            if m.start() != pos:
-                msg._header_error(pos, line_no, hend)
-            mend = m.end()
-            name, body = m.groups()
-            bstart = m.start(2)
-            if "\n" in body:
-                nlines = body.count("\n")
-                if body[0] == "\r" or body[0] == "\n":
-                    skip = lead(body).end()
-                    body = body[skip:]
-                    bstart += skip
-            else:
-                nlines = 0
-            if body and body[-1] in "\r\n\x00":
-                body = body.rstrip("\r\n\x00")
-            spans.append((pos, bstart, bstart + len(body), mend))
-            key = memo.get(name)
-            if key is None:
-                key = header_key(name)
-            ii = index.get(key)
-            # tuples of ints: the collector stops tracking them (fewer objects per kept message)
-            index[key] = (len(headers),) if ii is None else ii + (len(headers),)
-            headers.append(new_header(Header, (name, body, line_no)))
-            line_no += 1 + nlines
-            pos = mend
+        block = text[pos:hend]
+        fast = "\n " not in block and "\n\t" not in block and "\x00" not in block
+        if fast:
+            # the common case (no folded lines, no NULs): findall returns plain tuples
+            # (no match objects) and positions follow from the lengths; rows that do not
+            # cover the block exactly (findall skipped a bad line) mean the full scan below
+            pos0, line0 = pos, line_no
+            for name, sep, body, eol in _SIMPLE_HEADER_RE.findall(block):
+                bstart = pos + len(name) + len(sep)
+                bend = bstart + len(body)
+                mend = bend + len(eol)
+                spans.append((pos, bstart, bend, mend))
+                key = memo.get(name)
+                if key is None:
+                    key = header_key(name)
+                ii = index.get(key)
+                index[key] = (len(headers),) if ii is None else ii + (len(headers),)
+                headers.append(new_header(Header, (name, body, line_no)))
+                line_no += 1
+                pos = mend
+            if pos != hend:
+                fast = False
+                pos, line_no = pos0, line0
+                headers.clear()
+                spans.clear()
+                index.clear()
+        if not fast:
+            # finditer walks the block in C; a gap between two matches is a bad line
+            for m in _HEADER_RE.finditer(text, pos, hend):
+                if m.start() != pos:
+                    msg._header_error(pos, line_no, hend)
+                mend = m.end()
+                name, body = m.groups()
+                bstart = m.start(2)
+                if "\n" in body:
+                    nlines = body.count("\n")
+                    if body[0] == "\r" or body[0] == "\n":
+                        skip = lead(body).end()
+                        body = body[skip:]
+                        bstart += skip
+                else:
+                    nlines = 0
+                if body and body[-1] in "\r\n\x00":
+                    body = body.rstrip("\r\n\x00")
+                spans.append((pos, bstart, bstart + len(body), mend))
+                key = memo.get(name)
+                if key is None:
+                    key = header_key(name)
+                ii = index.get(key)
+                # tuples of ints: the collector stops tracking them (fewer objects per kept message)
+                index[key] = (len(headers),) if ii is None else ii + (len(headers),)
+                headers.append(new_header(Header, (name, body, line_no)))
+                line_no += 1 + nlines
+                pos = mend
         if pos < hend:
             msg._header_error(pos, line_no, hend)
         msg.eoh = hend

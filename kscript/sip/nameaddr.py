@@ -95,7 +95,7 @@ _FAST_TO = re.compile(
     r"|(?P<t>" + _TOK + r"+(?:[ \t]+" + _TOK + r"+)*)?[ \t]*<(?P<u2>[^\s\"<>\\,;\x00][^\s\"<>\\,\x00]*)>"
     r"|(?P<u3>" + _TOK + r"+)"
     r")(?P<p>(?:[ \t]*;[^\s;=,\"\\\x00]+(?:=(?:[^\s;=,\"\\\x00]*|\"[^\"\\\r\n\x00]*\"))?)*)[ \t]*\Z")
-_FAST_PARAM = re.compile(r"[ \t]*;([^\s;=,\"\\\x00]+)(?:=(\"[^\"\\\r\n\x00]*\"|[^\s;=,\"\\\x00]*))?")
+_FAST_PARAMS = re.compile(r"[ \t]*;([^\s;=,\"\\\x00]+)(=?)(\"[^\"\\\r\n\x00]*\"|[^\s;=,\"\\\x00]*)")
 
 
 def parse_to_body(text: str, *, allow_comma: bool = False) -> ToBody:
@@ -113,12 +113,10 @@ def parse_to_body(text: str, *, allow_comma: bool = False) -> ToBody:
         if ptext:
             params = []
             tag = None
-            first = None
-            for pm in _FAST_PARAM.finditer(ptext):
-                name, value = pm.group(1, 2)
-                if first is None:
-                    first = m.start("p") + pm.start(1)
-                if value is not None and value[:1] == '"':
+            for name, eq, value in _FAST_PARAMS.findall(ptext):
+                if not eq:
+                    value = None
+                elif value[:1] == '"':
                     value = value[1:-1]
                 is_tag = name.lower() == "tag"
                 params.append(ToParam(name, value, is_tag))
@@ -126,7 +124,8 @@ def parse_to_body(text: str, *, allow_comma: bool = False) -> ToBody:
                     tag = value
             body.params = params
             body.tag = tag
-            body.params_text = text[first:]
+            # the first name follows the first ';' directly (the fast pattern allows no blank there)
+            body.params_text = text[m.start("p") + ptext.index(";") + 1:]
         return body
     body, _ = parse_addr_spec(text + "\r\n", 0, allow_comma=allow_comma)
     return body
