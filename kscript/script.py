@@ -18,6 +18,7 @@ from typing import Any
 from . import nodes as N
 from .errors import ConfigError, KscriptError, NotSupportedError, Position, SipParseError
 from .modules import registry
+from .runtime import gcpolicy
 from .runtime.compiler import CallSlot, Compiler
 from .runtime.context import LogRecord, MsgContext, Sent, Socket
 from .runtime.signals import BreakSignal, ExitSignal, ReturnSignal
@@ -631,5 +632,10 @@ def load(path: str | os.PathLike, defines: list[str] | tuple[str, ...] = (), red
     ``redis://`` URL every server is redirected to. ``mocks``: {function: returns | dict of
     :meth:`Script.mock` arguments}. ``clock``: a callable returning the time (seconds).
     ``tracer``: a :class:`kscript.runtime.tracing.Tracer` (REPL, coverage, traces).
+
+    The first load in a process raises the garbage collector's first threshold if it is
+    still CPython's default (see :mod:`kscript.runtime.gcpolicy`; ``KSCRIPT_GC=default``
+    keeps it).
     """
+    gcpolicy.tune()
     return Script(str(path), defines, redis=redis, mocks=mocks, clock=clock, tracer=tracer)
