@@ -23,6 +23,7 @@ Known, documented differences with ``kamailio -c``:
 from __future__ import annotations
 
 import os
+import re
 from bisect import bisect_left
 
 from . import nodes as N
@@ -103,11 +104,84 @@ class _StrayChar:
         return d
 
 
+# check_file's memo: a config checked again (kscript test loads the same cfg for every
+# scenario) is not lexed, parsed and checked again when it is known to preprocess to the same
+# source: every file it read still has the same bytes and every file an include_file /
+# import_file of it may name still exists or not as before -- or, when that cannot be told
+# from the files (#!defenv reads the environment, #!subst may rewrite file names), when
+# preprocessing it again gives the same text, origins and files. Only clean reports (no
+# error, no preprocessor event) are kept. A hit shares the AST and the source map with the
+# first report (both read-only once checked: Scripts compile their own closures from the
+# AST) in a fresh CheckReport.
+_MEMO: dict = {}
+_MEMO_SIZE = 8
+_INCLUDE_RE = re.compile(rb"(?:include_file|import_file)[ \t\r\b]*\"([^\"]*)\"")
+_DEFENV_RE = re.compile(rb"(?:#!|!!)(?:try)?defenv")
+
+
+class _Memo:
+    __slots__ = ("report", "inputs")
+
+    def __init__(self, report: CheckReport, inputs):
+        self.report = report
+        # ([(path, bytes)] of every file read, [(path, isfile)] of include candidates), or
+        # None: preprocess again to compare
+        self.inputs = inputs
+
+    def unchanged(self) -> bool:
+        files, probes = self.inputs
+        return (all(_read(name) == data for name, data in files)
+                and all(os.path.isfile(c) == there for c, there in probes))
+
+    def fresh(self, file: str, defines: list) -> CheckReport:
+        r = self.report
+        return CheckReport(file, defines, r.config, r.smap, [], list(r.warnings), dict(r.defines_map))
+
+
+def _read(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+def _inputs_of(path: str, smap: SourceMap, pp):
+    if pp.substs:
+        return None
+    main_dir = os.path.dirname(path) or "."
+    files, probes = [], []
+    for name in smap.files:
+        data = _read(name)
+        if data is None or _DEFENV_RE.search(data):
+            return None
+        files.append((name, data))
+        base_dir = os.path.dirname(name) or "."
+        for m in _INCLUDE_RE.finditer(data):
+            if b"\\" in m.group(1):
+                return None
+            fname = m.group(1).decode("utf-8", "surrogateescape")
+            cands = [fname] if os.path.isabs(fname) else [os.path.join(main_dir, fname), os.path.join(base_dir, fname)]
+            probes.extend((c, os.path.isfile(c)) for c in cands)
+    return files, probes
+
+
+def _same_source(a: SourceMap, b: SourceMap) -> bool:
+    return a.text == b.text and a.files == b.files and a.origins == b.origins
+
+
 def check_file(path: str | os.PathLike, defines: list[str] | tuple[str, ...] = (), *,
                emulated: set[tuple[str, str]] | None = None) -> CheckReport:
     """Check ``path`` as ``kamailio -c -f path -A d...`` would (plus kscript's warnings)."""
     from .preprocessor import Preprocessor
 
+    p = os.fspath(path)
+    key = (p, os.path.abspath(p), tuple(defines), None if emulated is None else frozenset(emulated))
+    memo = _MEMO.get(key)
+    if memo is not None and memo.inputs is not None:
+        if memo.unchanged():
+            return memo.fresh(str(path), list(defines))
+        memo = None
     report = CheckReport(str(path), list(defines))
     pp = Preprocessor()
     try:
@@ -117,9 +191,20 @@ def check_file(path: str | os.PathLike, defines: list[str] | tuple[str, ...] = (
     except KscriptError as e:
         report.errors.append(e)
         return report
+    clean = not smap.events and getattr(smap, "open_ifdef", None) is None
+    if clean and memo is not None and _same_source(memo.report.smap, smap) and memo.report.defines_map == pp.defines:
+        return memo.fresh(str(path), list(defines))
     report.smap = smap
     report.defines_map = pp.defines
     _check_smap(report, smap, emulated)
+    if clean and report.ok:
+        _MEMO.pop(key, None)
+        if len(_MEMO) >= _MEMO_SIZE:
+            del _MEMO[next(iter(_MEMO))]
+        _MEMO[key] = _Memo(CheckReport(report.file, report.defines, report.config, smap, [], list(report.warnings),
+                                       dict(report.defines_map)), _inputs_of(p, smap, pp))
+    else:
+        _MEMO.pop(key, None)
     return report
 
 

@@ -16,11 +16,6 @@ route coverage, cfgt-compatible traces and recording.
 
 from __future__ import annotations
 
-from .assertions import (Expect, KscriptAssertionError, assert_dropped, assert_forwarded, assert_log,
-                         assert_no_log, assert_no_reply, assert_not_forwarded, assert_pv, assert_reply,
-                         assert_routes, expect, explain_result)
-from .clock import Clock, advance_script, follow_clock
-
 __all__ = [
     "Clock", "advance_script", "follow_clock", "expect", "Expect", "KscriptAssertionError", "assert_reply",
     "assert_no_reply", "assert_forwarded", "assert_not_forwarded", "assert_log", "assert_no_log",
@@ -28,21 +23,27 @@ __all__ = [
     "load_file", "record",
 ]
 
+# Imported when first used: the pytest plugin (kscript.testing.pytest_plugin) is loaded by
+# every pytest run, most of which never touch kscript.
+_WHERE = {
+    "Clock": "clock", "advance_script": "clock", "follow_clock": "clock",
+    "Runner": "runner", "Coverage": "coverage", "RunTracer": "trace", "load_file": "scenario", "record": "record",
+    **{name: "assertions" for name in (
+        "Expect", "KscriptAssertionError", "assert_dropped", "assert_forwarded", "assert_log", "assert_no_log",
+        "assert_no_reply", "assert_not_forwarded", "assert_pv", "assert_reply", "assert_routes", "expect",
+        "explain_result")},
+}
+
 
 def __getattr__(name):
-    if name == "Runner":
-        from .runner import Runner
-        return Runner
-    if name == "Coverage":
-        from .coverage import Coverage
-        return Coverage
-    if name == "RunTracer":
-        from .trace import RunTracer
-        return RunTracer
-    if name == "load_file":
-        from .scenario import load_file
-        return load_file
-    if name == "record":
-        from .record import record
-        return record
-    raise AttributeError(name)
+    sub = _WHERE.get(name)
+    if sub is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+    value = getattr(importlib.import_module(f"{__name__}.{sub}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -11,9 +11,10 @@ _MARK = {PASSED: "ok", FAILED: "FAIL", ERROR: "ERROR", SKIPPED: "skip", XFAILED:
 
 
 def run_test(args) -> int:
-    from .coverage import Coverage
-
-    cov = Coverage() if (args.coverage or args.coverage_html) else None
+    cov = None
+    if args.coverage or args.coverage_html:
+        from .coverage import Coverage
+        cov = Coverage()
     if args.trace:
         os.makedirs(args.trace, exist_ok=True)
     runner = Runner(redis=args.redis, coverage=cov, trace_dir=args.trace)

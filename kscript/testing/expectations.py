@@ -124,8 +124,9 @@ class Failure:
 @dataclass
 class _Check:
     ok: bool
-    expected: str  # "a reply 404 'Not Found'"
-    actual: str  # what was seen instead / what matched
+    # texts, or functions giving them (only called when the check is reported)
+    expected: Any  # "a reply 404 'Not Found'"
+    actual: Any  # what was seen instead / what matched
 
 
 # ---------------------------------------------------------------- messages
@@ -141,13 +142,32 @@ def _header_ok(msg_sent, name: str, expected) -> bool:
     return any(match_value(expected, v) for v in vals)
 
 
+def _status_reason(s) -> tuple[int | None, str | None]:
+    """A sent reply's status and reason, read from a plain ``SIP/2.0 NNN reason`` status
+    line without parsing the whole message (what SipMessage.parse would give); anything
+    else is left to the parser."""
+    text = getattr(s, "text", None)
+    if isinstance(text, str) and text.startswith("SIP/2.0 ") and text[11:12] == " ":
+        code = text[8:11]
+        nl = text.find("\n", 12)
+        if nl > 0 and code.isdigit() and code.isascii():
+            first = text[12:nl]
+            if first.endswith("\r"):
+                first = first[:-1]
+            if "\r" not in first:
+                return int(code), first.lstrip(" \t")
+    return s.status, s.reason
+
+
 def reply_matches(s, spec) -> bool:
     if not isinstance(spec, dict):
         spec = {"status": spec}
-    if "status" in spec and not status_matcher(spec["status"])(s.status):
-        return False
-    if "reason" in spec and not match_value(spec["reason"], s.reason):
-        return False
+    if "status" in spec or "reason" in spec:
+        status, reason = _status_reason(s)
+        if "status" in spec and not status_matcher(spec["status"])(status):
+            return False
+        if "reason" in spec and not match_value(spec["reason"], reason):
+            return False
     if "dst" in spec and not _dst_ok(s, spec["dst"]):
         return False
     if "body" in spec and not match_value(spec["body"], s.message.body):
@@ -233,37 +253,38 @@ def _list_sent(items) -> str:
 def _c_reply(v: StepView, spec) -> list[_Check]:
     reps = v.replies
     hit = [s for s in reps if reply_matches(s, spec)]
-    return [_Check(bool(hit), _reply_desc(spec),
-                   ("sent " + describe_sent(hit[0])) if hit else f"replies sent: {_list_sent(reps)}")]
+    return [_Check(bool(hit), lambda: _reply_desc(spec),
+                   lambda: ("sent " + describe_sent(hit[0])) if hit else f"replies sent: {_list_sent(reps)}")]
 
 
 def _c_replies(v: StepView, spec) -> list[_Check]:
     reps = v.replies
     if isinstance(spec, int):
-        return [_Check(len(reps) == spec, f"{spec} replies", f"{len(reps)}: {_list_sent(reps)}")]
+        return [_Check(len(reps) == spec, lambda: f"{spec} replies", lambda: f"{len(reps)}: {_list_sent(reps)}")]
     ok = len(reps) == len(spec) and all(reply_matches(s, sp) for s, sp in zip(reps, spec))
     want = ", ".join(_reply_desc(sp)[8:] or "any" for sp in spec)
-    return [_Check(ok, f"replies [{want}]", f"replies sent: {_list_sent(reps)}")]
+    return [_Check(ok, f"replies [{want}]", lambda: f"replies sent: {_list_sent(reps)}")]
 
 
 def _c_forward(v: StepView, spec) -> list[_Check]:
     reqs = v.requests
     hit = [s for s in reqs if request_matches(s, spec)]
-    return [_Check(bool(hit), _request_desc(spec),
-                   ("forwarded " + describe_sent(hit[0])) if hit else f"requests forwarded: {_list_sent(reqs)}")]
+    return [_Check(bool(hit), lambda: _request_desc(spec),
+                   lambda: ("forwarded " + describe_sent(hit[0])) if hit else f"requests forwarded: {_list_sent(reqs)}")]
 
 
 def _c_forwards(v: StepView, spec) -> list[_Check]:
     reqs = v.requests
     if isinstance(spec, int):
-        return [_Check(len(reqs) == spec, f"{spec} forwarded requests", f"{len(reqs)}: {_list_sent(reqs)}")]
+        return [_Check(len(reqs) == spec, lambda: f"{spec} forwarded requests",
+                       lambda: f"{len(reqs)}: {_list_sent(reqs)}")]
     ok = len(reqs) == len(spec) and all(request_matches(s, sp) for s, sp in zip(reqs, spec))
-    return [_Check(ok, f"{len(spec)} forwarded requests matching in order",
-                   f"requests forwarded: {_list_sent(reqs)}")]
+    return [_Check(ok, lambda: f"{len(spec)} forwarded requests matching in order",
+                   lambda: f"requests forwarded: {_list_sent(reqs)}")]
 
 
 def _c_sent(v: StepView, spec) -> list[_Check]:
-    return [_Check(len(v.sent) == spec, f"{spec} messages sent", f"{len(v.sent)}: {_list_sent(v.sent)}")]
+    return [_Check(len(v.sent) == spec, lambda: f"{spec} messages sent", lambda: f"{len(v.sent)}: {_list_sent(v.sent)}")]
 
 
 def _log_match(rec, item) -> bool:
@@ -301,7 +322,7 @@ def _c_log(v: StepView, spec) -> list[_Check]:
     out = []
     for item in spec if isinstance(spec, list) else [spec]:
         hit = [r for r in v.log if _log_match(r, item)]
-        out.append(_Check(bool(hit), _log_desc(item),
+        out.append(_Check(bool(hit), lambda item=item: _log_desc(item),
                           f"logged [{hit[0].level}] {hit[0].text.rstrip()!r}" if hit else
                           f"{len(v.log)} log lines, none matched"))
     return out
@@ -530,7 +551,9 @@ def evaluate(expect: dict, view: StepView, lines: Callable[[list], int | None] |
             where = (["not", key] if negated else [key])
             for c in checks:
                 if c.ok == negated:
-                    msg = (f"expected NOT {c.expected}; but {c.actual}" if negated
-                           else f"expected {c.expected}; {c.actual}")
+                    expected = c.expected() if callable(c.expected) else c.expected
+                    actual = c.actual() if callable(c.actual) else c.actual
+                    msg = (f"expected NOT {expected}; but {actual}" if negated
+                           else f"expected {expected}; {actual}")
                     failures.append(Failure(".".join(where), msg, lines(where) if lines else None))
     return failures

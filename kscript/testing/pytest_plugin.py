@@ -27,10 +27,32 @@ Example test::
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
 
 _COV_KEY = pytest.StashKey[object]()
+
+
+def _skip_assert_rewriting_of_kscript() -> None:
+    """pytest rewrites the ``assert`` statements of every module of a distribution that
+    declares a pytest plugin -- for kscript, the whole interpreter (parser, runtime, SIP,
+    modules: 80-odd modules re-parsed and re-compiled at each run unless pytest can cache
+    them, ~0.4 s), for the two internal ``assert`` it has. Only test modules and conftest
+    files are worth it: kscript's helpers raise their own :class:`KscriptAssertionError`.
+    (The already imported kscript, kscript.errors, kscript.testing and this module stay
+    rewritten; without pytest's rewrite hook, or with another one, nothing changes.)"""
+    for finder in sys.meta_path:
+        if type(finder).__name__ != "AssertionRewritingHook":
+            continue
+        must = getattr(finder, "_must_rewrite", None)
+        cache = getattr(finder, "_marked_for_rewrite_cache", None)
+        if isinstance(must, set) and "kscript" in must and isinstance(cache, dict):
+            must.discard("kscript")
+            cache.clear()
+
+
+_skip_assert_rewriting_of_kscript()
 
 
 def pytest_addoption(parser):

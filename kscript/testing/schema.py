@@ -7,6 +7,10 @@ names the file and the line of the offending key or value::
 
 ``SCHEMA`` is a plain JSON Schema (draft 2020-12); ``python -m kscript.testing.schema``
 prints it, e.g. for an editor's YAML plugin.
+
+Documents are checked by code generated from ``SCHEMA`` (:mod:`kscript.testing.schemagen`,
+committed as ``_schema_fast.py``: regenerate it after editing ``SCHEMA``); jsonschema is
+imported only to explain a document that check rejects.
 """
 
 from __future__ import annotations
@@ -213,15 +217,36 @@ def _path_text(path) -> str:
 
 
 _VALIDATOR = None
+_FAST_CHECK = None
 
 
 def _validator():
+    """The jsonschema validator (built and the schema checked once per process); only
+    needed to explain a document :func:`_fast_check` rejects."""
     global _VALIDATOR
     if _VALIDATOR is None:
         from jsonschema import Draft202012Validator
         Draft202012Validator.check_schema(SCHEMA)
         _VALIDATOR = Draft202012Validator(SCHEMA)
     return _VALIDATOR
+
+
+def _fast_check():
+    """``is_valid(doc) -> bool``, jsonschema's verdict without its cost (see
+    :mod:`kscript.testing.schemagen`): the committed generated module, or the same
+    code generated now when the schema changed since it was generated."""
+    global _FAST_CHECK
+    if _FAST_CHECK is None:
+        from . import _schema_fast
+        from .schemagen import schema_hash
+        if _schema_fast.SCHEMA_HASH == schema_hash(SCHEMA):
+            _FAST_CHECK = _schema_fast.is_valid
+        else:  # pragma: no cover - a schema edited without regenerating _schema_fast.py
+            from .schemagen import generate
+            ns: dict = {}
+            exec(compile(generate(SCHEMA), "<kscript.testing.schemagen>", "exec"), ns)
+            _FAST_CHECK = ns["is_valid"]
+    return _FAST_CHECK
 
 
 def _deepest(err):
@@ -240,7 +265,7 @@ def validate_document(doc, file: str) -> list[SchemaError]:
         return [SchemaError(file, getattr(doc, "line", None) or 1,
                             "a scenario must be a mapping (config:, steps:, ...)")]
     out: list[SchemaError] = []
-    for err in _validator().iter_errors(doc):
+    for err in (() if _fast_check()(doc) else _validator().iter_errors(doc)):
         e = _deepest(err)
         path = list(e.absolute_path)
         line = line_of(doc, path)

@@ -91,18 +91,47 @@ def _set_type(entry: _Entry, action: str) -> None:
         entry.type = _DROP_R
 
 
-class StepRecord:
-    """What ran during one step (possibly several messages: a reply, its failure route)."""
+_ENTER, _EXIT, _RESET = "enter", "exit", "reset"
 
-    __slots__ = ("lines", "routes", "flow", "lines_dropped")
+
+class StepRecord:
+    """What ran during one step (possibly several messages: a reply, its failure route).
+
+    ``lines`` (positions of the statements that ran, in order; at most ``MAX_LINES``,
+    ``lines_dropped`` counts the others), ``routes`` ((event, label, how, value) per
+    route entered/left), ``flow`` (cfgt entries: (name, PV snapshot or None)).
+
+    Without PV snapshots the tracer only notes what ran (statement nodes and route
+    markers); ``lines`` and ``flow`` are worked out from that when first read."""
+
+    __slots__ = ("routes", "_events", "_stack0", "_lines", "_flow", "_dropped", "_done")
 
     MAX_LINES = 20000
 
-    def __init__(self):
-        self.lines: list = []  # Positions of statements, in execution order
+    def __init__(self, stack: list[str] | None = None, lazy: bool = False):
         self.routes: list[tuple[str, str, str | None, int | None]] = []  # (event, label, how, value)
-        self.flow: list[tuple[str, dict | None]] = []  # cfgt entries (name, pv snapshot)
-        self.lines_dropped = 0
+        # lazy: statement nodes and (marker, ...) tuples, in order; else None
+        self._events: list | None = [] if lazy else None
+        self._stack0 = list(stack or ())  # the tracer's route stack when the record began
+        self._lines: list = []  # Positions of statements, in execution order
+        self._flow: list[tuple[str, dict | None]] = []  # cfgt entries (name, pv snapshot)
+        self._dropped = 0
+        self._done = 0  # events already worked into _lines/_flow
+
+    @property
+    def lines(self) -> list:
+        self._catch_up()
+        return self._lines
+
+    @property
+    def flow(self) -> list[tuple[str, dict | None]]:
+        self._catch_up()
+        return self._flow
+
+    @property
+    def lines_dropped(self) -> int:
+        self._catch_up()
+        return self._dropped
 
     @property
     def entered(self) -> list[str]:
@@ -110,6 +139,67 @@ class StepRecord:
 
     def flow_names(self) -> list[str]:
         return [n for n, _ in self.flow]
+
+    def _catch_up(self) -> None:
+        events = self._events
+        if events is None or self._done == len(events):
+            return
+        if self._done:  # read mid-step and more ran since: work it out again from the start
+            self._lines.clear()
+            self._flow.clear()
+            self._dropped = 0
+        lines, flow = self._lines, self._flow
+        dump = lambda name: flow.append((name, None))  # noqa: E731
+        stack = list(self._stack0)
+        cur = None
+        for e in events:
+            if type(e) is tuple:
+                if e[0] == _ENTER:
+                    stack.append(e[1])
+                elif e[0] == _EXIT:
+                    if stack:
+                        stack.pop()
+                    if e[1] != "route" and cur is not None:
+                        dump(_PREFIX[cur.type] + cur.name)
+                else:  # _RESET
+                    cur = None
+                continue
+            if len(lines) < self.MAX_LINES:
+                lines.append(e.pos)
+            else:
+                self._dropped += 1
+            if stack:
+                cur = _cfgt_action(cur, stack[-1], _action_type(e), dump)
+        self._done = len(events)
+
+    # the eager form (PV snapshots are taken while the message is processed)
+    def _add_line(self, pos) -> None:
+        if len(self._lines) < self.MAX_LINES:
+            self._lines.append(pos)
+        else:
+            self._dropped += 1
+
+
+def _cfgt_action(cur: "_Entry | None", rname: str, action: str, dump) -> "_Entry":
+    """cfgt_process_route for one action of route ``rname``: the new current entry;
+    ``dump(flowname)`` adds a flow entry."""
+    if cur is None:  # initial: type stays ROUTE, no _cfgt_set_type
+        dump("start|" + rname)
+        return _Entry(rname, _ROUTE, None)
+    if rname == cur.name:
+        _set_type(cur, action)
+        return cur
+    prev = cur.prev
+    if prev is not None:
+        if rname == prev.name or (prev.prev is not None and rname == prev.prev.name):
+            target = prev if rname == prev.name else prev.prev
+            _set_type(target, action)
+            dump(_PREFIX[cur.type] + cur.name)
+            return prev  # _cfgt_del_routename: back one level only
+    new = _Entry(rname, _ROUTE, cur)
+    _set_type(new, action)
+    dump("start|" + rname)
+    return new
 
 
 class RunTracer(Tracer):
@@ -131,29 +221,33 @@ class RunTracer(Tracer):
         self.auto_begin = auto_begin
         self._last_ctx = None
         self.script = None  # set by the runner after load (for PV snapshots)
-        self.step = StepRecord()
         self._stack: list[str] = []
         self._cur: _Entry | None = None
         self._pvs: list | None = None
+        self.step = StepRecord(lazy=not snapshot)
 
     # ---- step boundaries (one cfgt node per received message)
     def begin(self) -> StepRecord:
-        self.step = StepRecord()
+        self.step = StepRecord(self._stack, lazy=not self.snapshot)
         self.new_message()
         return self.step
 
     def new_message(self) -> None:
         self._cur = None
+        if self.step._events is not None:
+            self.step._events.append((_RESET,))
 
     # ---- tracer hooks
     def on_stmt(self, ctx, node) -> None:
         st = self.step
-        if len(st.lines) < StepRecord.MAX_LINES:
-            st.lines.append(node.pos)
-        else:
-            st.lines_dropped += 1
+        events = st._events
+        if events is not None:
+            events.append(node)
+            return
+        st._add_line(node.pos)
         if self._stack:
-            self._cfgt_action(ctx, self._stack[-1], _action_type(node))
+            self._cur = _cfgt_action(self._cur, self._stack[-1], _action_type(node),
+                                     lambda name: self._dump(ctx, name))
 
     def on_route_enter(self, ctx, kind, name) -> None:
         if ctx is not self._last_ctx:
@@ -166,43 +260,27 @@ class RunTracer(Tracer):
                 pass
         label = route_label(kind, name)
         self._stack.append(label)
-        self.step.routes.append(("enter", label, None, None))
+        st = self.step
+        st.routes.append(("enter", label, None, None))
+        if st._events is not None:
+            st._events.append((_ENTER, label))
 
     def on_route_exit(self, ctx, kind, name, how, value) -> None:
         label = route_label(kind, name)
         if self._stack:
             self._stack.pop()
-        self.step.routes.append(("exit", label, how, value))
+        st = self.step
+        st.routes.append(("exit", label, how, value))
+        if st._events is not None:
+            st._events.append((_EXIT, kind))
+            return
         if kind != "route":  # a top-level run ended: cfgt_post dumps the current route
             cur = self._cur
             if cur is not None:
                 self._dump(ctx, _PREFIX[cur.type] + cur.name)
 
-    # ---- cfgt_process_route
-    def _cfgt_action(self, ctx, rname: str, action: str) -> None:
-        cur = self._cur
-        if cur is None:  # initial: type stays ROUTE, no _cfgt_set_type
-            self._cur = _Entry(rname, _ROUTE, None)
-            self._dump(ctx, "start|" + rname)
-            return
-        if rname == cur.name:
-            _set_type(cur, action)
-            return
-        prev = cur.prev
-        if prev is not None:
-            if rname == prev.name or (prev.prev is not None and rname == prev.prev.name):
-                target = prev if rname == prev.name else prev.prev
-                _set_type(target, action)
-                self._dump(ctx, _PREFIX[cur.type] + cur.name)
-                self._cur = prev  # _cfgt_del_routename: back one level only
-                return
-        new = _Entry(rname, _ROUTE, cur)
-        _set_type(new, action)
-        self._cur = new
-        self._dump(ctx, "start|" + rname)
-
     def _dump(self, ctx, flowname: str) -> None:
-        self.step.flow.append((flowname, self._snapshot(ctx) if self.snapshot else None))
+        self.step._flow.append((flowname, self._snapshot(ctx) if self.snapshot else None))
 
     # ---- cfgt_get_json
     def _snapshot(self, ctx) -> dict:
