@@ -42,7 +42,12 @@ class Node:
 # ------------------------------------------------------------------ expressions
 @dataclass(slots=True, eq=False)
 class Expr(Node):
-    pass
+    # Kamailio's ``fpos`` of the expression (s_line, s_col, e_line, e_col), as cfg.y
+    # computes it and core/rvalue.c logs it: a leaf is the token bison had last read
+    # when it reduced it (the leaf itself, or the lookahead after ``(`` where it might
+    # still be an assignment's left side), a unary/cast expression its operand's, a
+    # binary one the join of its operands'. None when not known (REPL, rewrites).
+    span: tuple | None = field(default=None, kw_only=True)
 
 
 @dataclass(slots=True, eq=False)

@@ -210,6 +210,22 @@ _ROUTE_KIND_OF_TOKEN = {"ROUTE": "request", "ROUTE_REQUEST": "request", "ROUTE_F
                         "ROUTE_SEND": "onsend", "ROUTE_EVENT": "event"}
 
 
+def _join(a: tuple | None, b: tuple | None) -> tuple | None:
+    """cfg_pos_join (core/route_struct.c@5.6.3): the smallest start, the largest end."""
+    if a is None or b is None:
+        return a if b is None else b
+    sl, sc, el, ec = a
+    if sl == 0 or sl > b[0]:
+        sl, sc = b[0], b[1]
+    elif sl == b[0] and sc > b[1]:
+        sc = b[1]
+    if el == 0 or el < b[2]:
+        el, ec = b[2], b[3]
+    elif el == b[2] and ec < b[3]:
+        ec = b[3]
+    return (sl, sc, el, ec)
+
+
 class Val:
     """An expression being built: the node, its first and last token index, its type as
     Kamailio guesses it at parse time ("int", "str" or None) and whether it failed a check."""
@@ -297,6 +313,30 @@ class Parser:
         if p is None:
             p = self._pos_cache[key] = self.smap.position(tok.line, tok.col)
         return p
+
+    def span(self, tok: Tok) -> tuple:
+        """A token's (s_line, s_col, e_line, e_col) in the original file (cfg.y's get_cpos)."""
+        s = self.pos(tok)
+        e = self.smap.position(tok.end_line, tok.end_col) if tok.end_line else s
+        return (s.line, s.column, e.line, e.column)
+
+    def leaf_span(self, lookahead: bool) -> tuple | None:
+        """The fpos cfg.y's ``mk_rve_rval`` gives the leaf just shifted (index ``cur - 1``): the
+        token last read, which is the lookahead (index ``cur``) when bison needed one to reduce."""
+        i = self.cur if lookahead else self.cur - 1
+        toks = self.toks
+        if not 0 <= i < len(toks):
+            i = min(max(self.cur - 1, 0), len(toks) - 1)
+            if i < 0:
+                return None
+        return self.span(toks[i])
+
+    def _lval_possible(self) -> bool:
+        """In a callback of ``rval: pvar``: whether the state below the pvar could also take it
+        as an assignment's left side (after a ``(``: ``rval: LPAREN assign_action RPAREN``), so
+        that bison read the next token before reducing (the leaf's fpos is that token's)."""
+        si = self.symidx.get("lval")
+        return si is not None and self.act[self.sstack[-1] * self.nsym + si] > 0
 
     def error(self, message: str, pos: Position | None, t: float, cls=ParseError) -> KscriptError:
         src = self.smap.source_line(pos) if pos is not None else None
@@ -502,12 +542,12 @@ class Parser:
 
     def make_binary(self, tok: Tok, left: Val, right: Val) -> Val:
         op = _BIN_OP[tok.type]
-        node = N.Binary(left.pos, op, left.node, right.node)
+        node = N.Binary(left.pos, op, left.node, right.node, span=_join(left.node.span, right.node.span))
         if tok.type in ("EQUAL_T", "DIFF", "INTEQ", "INTDIFF", "STREQ", "STRDIFF", "MATCH") and \
                 isinstance(right.node, N.PVRef) and right.node.text == "$null":
             # cfg.y: comparing with $null becomes (not)defined of the left side
             negate = tok.type in ("EQUAL_T", "INTEQ", "STREQ", "MATCH")
-            node = N.Defined(left.pos, left.node, negate=negate)
+            node = N.Defined(left.pos, left.node, negate=negate, span=left.node.span)
             v = Val(node, left.first, right.last, "int", left.bad, left.pos)
             if self.hooks is not None and not left.bad:
                 self.hooks.check_defined(self, v, left)
@@ -524,13 +564,13 @@ class Parser:
         pos = self.pos(op.tok)
         # Kamailio gives a unary expression the position of its operand (mk_rve1)
         if t == "INTCAST" or t == "STRCAST":
-            node = N.Cast(pos, "int" if t == "INTCAST" else "str", operand.node)
+            node = N.Cast(pos, "int" if t == "INTCAST" else "str", operand.node, span=operand.node.span)
             return Val(node, op.first, operand.last, "int" if t == "INTCAST" else "str", operand.bad,
                        operand.pos)
         if t == "DEFINED":
-            node = N.Defined(pos, operand.node)
+            node = N.Defined(pos, operand.node, span=operand.node.span)
         else:
-            node = N.Unary(pos, _PREFIX_OP[t], operand.node)
+            node = N.Unary(pos, _PREFIX_OP[t], operand.node, span=operand.node.span)
         v = Val(node, op.first, operand.last, "int", operand.bad, operand.pos)
         if self.hooks is not None and not operand.bad:
             self.hooks.check_unary(self, v, op.tok, operand)
@@ -540,7 +580,8 @@ class Parser:
         kwtok, optok = op.tok, op.extra
         kw = _KW_NAME[kwtok.type]
         pos = self.pos(kwtok)
-        node = N.Binary(pos, _BIN_OP[optok.type], N.Name(pos, kw), operand.node)
+        node = N.Binary(pos, _BIN_OP[optok.type], N.Name(pos, kw), operand.node,
+                        span=self._after_span(operand.last))
         v = Val(node, op.first, operand.last, "int", operand.bad, pos)
         if self.hooks is not None:
             self.hooks.check_exp_elem(self, v, kwtok, optok, operand)
@@ -548,7 +589,14 @@ class Parser:
 
     def literal_val(self, tok: Tok, value, type_: str) -> Val:
         p = self.pos(tok)
-        return Val(N.Literal(p, value), tok.idx, tok.idx, type_, False, p)
+        return Val(N.Literal(p, value, span=self.span(tok)), tok.idx, tok.idx, type_, False, p)
+
+    def _after_span(self, last: int) -> tuple | None:
+        """The span of the token after index ``last`` (a lookahead), else of ``last`` itself."""
+        toks = self.toks
+        if last + 1 < len(toks):
+            return self.span(toks[last + 1])
+        return self.span(toks[last]) if 0 <= last < len(toks) else None
 
     # ============================================================ rule callbacks
     # top level
@@ -692,7 +740,7 @@ class Parser:
         p = self.pos(c[0])
         v = -c[1].value
         v = ((v + 0x80000000) & 0xFFFFFFFF) - 0x80000000
-        return Val(N.Literal(p, v), c[0].idx, c[1].idx, "int", False, p)
+        return Val(N.Literal(p, v, span=self.span(c[1])), c[0].idx, c[1].idx, "int", False, p)
 
     def r_ip(self, c):
         return c[0]
@@ -1068,14 +1116,15 @@ class Parser:
         else:  # host name
             right = N.Name(self._txt_pos(x), str(x))
             last = self.vstack_last_idx
-        node = N.Binary(pos, _BIN_OP[optok.type], N.Name(pos, kw), right)
+        node = N.Binary(pos, _BIN_OP[optok.type], N.Name(pos, kw), right, span=self._after_span(last))
         return _Unary([], Val(node, kwtok.idx, last, "int", False, pos))
 
     def r_myself_cmp(self, c):
         mtok, optok, kwtok = c
         pos = self.pos(mtok)
         kw = _KW_NAME[kwtok.type]
-        node = N.Binary(pos, _BIN_OP[optok.type], N.Name(self.pos(kwtok), kw), N.Name(pos, "myself"))
+        node = N.Binary(pos, _BIN_OP[optok.type], N.Name(self.pos(kwtok), kw), N.Name(pos, "myself"),
+                        span=self._after_span(kwtok.idx))
         return _Unary([], Val(node, mtok.idx, kwtok.idx, "int", False, pos))
 
     def r_equalop(self, c):
@@ -1097,28 +1146,36 @@ class Parser:
 
     def r_rval_avp(self, c):
         ref = c[0]
+        # cfg.y's attr_id forms (`$f.x`...): bison read the next token to see whether `[`
+        # follows, so the leaf's fpos is that token's
+        ref.span = self.leaf_span(True)
         return Val(ref, self.vstack_last_idx, self.vstack_last_idx, None, False, ref.pos)
 
     def r_rval_pv(self, c):
         ref = c[0]
+        ref.span = self.leaf_span(self._lval_possible())
         return Val(ref, self.vstack_last_idx, self.vstack_last_idx, None, False, ref.pos)
 
     def r_rval_select(self, c):
-        return c[0]
+        v = c[0]
+        v.node.span = self.leaf_span(True)  # select_params looked for a further `.name`
+        return v
 
     def r_rval_cmd(self, c):
         v = c[0]
         v.type = "int"
+        if isinstance(v.node, N.Expr) and 0 <= v.last < len(self.toks):
+            v.node.span = self.span(self.toks[v.last])
         return v
 
     def r_rval_block(self, c):
         p = self.pos(c[0])
-        node = N.BlockExpr(p, N.Block(p, c[1]))
+        node = N.BlockExpr(p, N.Block(p, c[1]), span=self.span(c[2]))
         return Val(node, c[0].idx, c[2].idx, "int", False, p)
 
     def r_rval_assign(self, c):
         a: N.Assign = c[1]
-        node = N.AssignExpr(a.pos, a)
+        node = N.AssignExpr(a.pos, a, span=self.span(c[2]))
         return Val(node, c[0].idx, c[2].idx, "int", False, a.pos)
 
     def r_rval_paren(self, c):
@@ -1127,7 +1184,7 @@ class Parser:
     def _fn1(self, c, cls) -> Val:
         inner: Val = c[2]
         p = self.pos(c[0])
-        v = Val(cls(p, inner.node), c[0].idx, c[3].idx, "int", inner.bad, inner.pos)
+        v = Val(cls(p, inner.node, span=inner.node.span), c[0].idx, c[3].idx, "int", inner.bad, inner.pos)
         if self.hooks is not None and not inner.bad:
             self.hooks.check_unary(self, v, c[0], inner)
         return v
@@ -1140,7 +1197,8 @@ class Parser:
 
     def r_rval_selval(self, c):
         p = self.pos(c[0])
-        node = N.SelVal(p, c[2].node, c[4].node, c[6].node)
+        node = N.SelVal(p, c[2].node, c[4].node, c[6].node,
+                        span=_join(c[2].node.span, _join(c[4].node.span, c[6].node.span)))
         # rve_guess_type(RVE_SELVALEXP_OP) is RV_NONE: a selval is untyped at parse time
         return Val(node, c[0].idx, c[7].idx, None, c[2].bad or c[4].bad or c[6].bad, p)
 

@@ -113,8 +113,10 @@ class SlModule(Module):
         if ctx.data.get("noreply"):
             ctx.log("INFO", "message marked with no-reply flag", source="sl")
             return -2
-        # Kamailio resets ser_error before every action and passes the previous
-        # action's value on; kscript keeps the last error a function recorded
+        # prev_ser_error: the error of the action started just before this one (Kamailio
+        # resets ser_error when every action starts; the compiler clears ctx.data's at the
+        # start of that action, see Compiler._plan_error_resets). Popped: this action's
+        # own start reset it.
         err = ctx.data.pop("ser_error", E_UNSPEC)
         code, text = err2reason(err)
         self.stateless_reply(ctx, code, text)

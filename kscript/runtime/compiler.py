@@ -54,6 +54,9 @@ class Compiler:
         self.slots: list[CallSlot] = []
         self.pvs: list[CompiledPV] = []
         self.instrument = None  # optional hook(stmt_node, fn) -> fn, for trace/coverage
+        # statements that clear ser_error when they start (by id, until compiled; holding
+        # the node keeps its id from being reused): see _plan_error_resets
+        self._error_resets: dict[int, N.Stmt] = {}
         self.tracer = getattr(script, "tracer", None)
         if self.tracer is not None:
             from .tracing import instrument_stmt
@@ -72,8 +75,12 @@ class Compiler:
         return compile_format(text, self, pos)
 
     # ------------------------------------------------------------ statements
-    def block(self, stmts: list[N.Stmt]) -> Fn:
-        fns = [self.stmt(s) for s in stmts if not isinstance(s, N.Empty)]
+    def block(self, stmts: list[N.Stmt], lead_handled: bool = False) -> Fn:
+        """An action list. ``lead_handled``: the caller (if/while) takes care of the ser_error
+        reset an ``sl_reply_error()`` first in the list needs (see _plan_error_resets)."""
+        live = [s for s in stmts if not isinstance(s, N.Empty)]
+        self._plan_error_resets(live, lead_handled)
+        fns = [self.stmt(s) for s in live]
         if not fns:
             return lambda ctx: 1
         if len(fns) == 1:
@@ -91,6 +98,8 @@ class Compiler:
     def stmt(self, s: N.Stmt) -> Fn:
         meth = getattr(self, "s_" + type(s).__name__)
         fn = meth(s)
+        if self._error_resets.pop(id(s), None) is not None:
+            fn = _reset_error_first(fn)
         if self.instrument is not None:
             fn = self.instrument(s, fn)
         return fn
@@ -182,6 +191,8 @@ class Compiler:
         return assign
 
     def s_If(self, s: N.If) -> Fn:
+        if _leads_with_error_reply(s.then) or _leads_with_error_reply(s.else_):
+            self._error_resets[id(s)] = s  # `if (!f()) sl_reply_error();`: f()'s error
         cond = self.cond(s.cond)
         then = self.stmt_body(s.then)
         else_ = self.stmt_body(s.else_) if s.else_ is not None else None
@@ -211,8 +222,44 @@ class Compiler:
     def stmt_body(self, s: N.Stmt) -> Fn:
         """An if/while branch: a ``{}`` there is the branch's action list, not a BLOCK_T."""
         if isinstance(s, N.Block):
-            return self.block(s.body)
+            return self.block(s.body, lead_handled=True)
         return self.stmt(s)
+
+    # ------------------------------------------------------------ ser_error
+    # Kamailio's do_action() starts every action with ``prev_ser_error = ser_error;
+    # ser_error = E_UNSPEC`` (core/action.c@5.6.3:334) and sl_reply_error() replies with
+    # prev_ser_error (modules/sl/sl_funcs.c:414): the error of the action started just
+    # before it -- an action nested in the previous statement, the calls in the condition
+    # of the `if` it is the first statement of -- or E_UNSPEC when that action set none.
+    # Instead of a reset per action, ser_error (ctx.data, per message) is cleared only
+    # where that matters: when the action that sl_reply_error() follows starts.
+    def _plan_error_resets(self, live: list[N.Stmt], lead_handled: bool) -> None:
+        for i, s in enumerate(live):
+            if _is_error_reply(s):
+                if i > 0:
+                    self._mark_last_action(live[i - 1])
+                elif not lead_handled:
+                    self._error_resets[id(s)] = s  # first in a route / { }: they just reset it
+
+    def _mark_last_action(self, s: N.Stmt) -> None:
+        """Reset ser_error when ``s`` starts and when the last action executed within it does."""
+        self._error_resets[id(s)] = s
+        if isinstance(s, N.If):
+            bodies = [s.then, s.else_]
+        elif isinstance(s, N.While):
+            bodies = [s.body]
+        elif isinstance(s, N.Block):
+            bodies = [s]
+        elif isinstance(s, N.Switch):
+            bodies = [N.Block(s.pos, s.body)]
+        else:
+            return
+        for b in bodies:
+            if isinstance(b, N.Block):
+                inner = [x for x in b.body if not isinstance(x, N.Empty)]
+                b = inner[-1] if inner else None
+            if b is not None:
+                self._mark_last_action(b)
 
     def cond(self, e: N.Expr) -> Callable[[Any], int]:
         """An int-context evaluation; errors make the condition false (with an ERR log)."""
@@ -229,6 +276,8 @@ class Compiler:
         return c
 
     def s_While(self, s: N.While) -> Fn:
+        if _leads_with_error_reply(s.body):
+            self._error_resets[id(s)] = s
         cond = self.cond(s.cond)
         body = self.stmt_body(s.body)
         pos = s.pos
@@ -252,6 +301,13 @@ class Compiler:
         return run_while
 
     def s_Switch(self, s: N.Switch) -> Fn:
+        for j, x in enumerate(s.body):
+            if _is_error_reply(x):
+                # entered by a jump: the SWITCH action (and its expression) came last;
+                # by falling through: the statement before
+                self._error_resets[id(s)] = s
+                if j > 0 and not isinstance(s.body[j - 1], N.Empty):
+                    self._mark_last_action(s.body[j - 1])
         body = [self.stmt(x) if not isinstance(x, N.Empty) else (lambda ctx: 1) for x in s.body]
         labels = [lbl for lbl, _ in s.labels if not lbl.default]
         defaults = [i for lbl, i in s.labels if lbl.default]
@@ -449,10 +505,16 @@ class Compiler:
         if isinstance(e, N.Literal) and isinstance(e.value, int):
             v = e.value
             return lambda ctx: v
+        if isinstance(e, N.Binary) and e.op == "+" and _guess_type(e.left) is None:
+            # RVE_PLUS_OP (left operand of unknown type) in an int context: both operands
+            # are evaluated as ints, "1" + "2" is 3 (core/rvalue.c@5.6.3:1963-1985)
+            lf = self.int_expr(e.left)
+            rf = self.int_expr(e.right)
+            return lambda ctx: wrap32(lf(ctx) + rf(ctx))
         f = self.expr(e)
         if _is_int_typed(e):
             return f
-        pos = e.pos
+        where = _conv_where(e)
 
         def ie(ctx):
             v = f(ctx)
@@ -462,7 +524,7 @@ class Compiler:
                 return 0
             r = str2int(v)
             if r is None:
-                ctx.log("WARN", f"automatic string to int conversion for \"{v}\" failed", source="core")
+                _conv_failed(ctx, v, where)
                 return 0
             return r
 
@@ -596,13 +658,14 @@ class Compiler:
         if op == "+":
             lf = self.expr(e.left)
             rf = self.expr(e.right)
+            rwhere = _conv_where(e.right)
 
             def add(ctx):
                 l = lf(ctx)
                 r = rf(ctx)
                 if type(l) is int:
                     if type(r) is not int:
-                        r = _int_quiet(ctx, r)
+                        r = _int_quiet(ctx, r, rwhere)
                     return wrap32(l + r)
                 return to_str(l) + to_str(r)
 
@@ -610,6 +673,7 @@ class Compiler:
         if op in ("==", "!="):
             lf = self.expr(e.left)
             rf = self.expr(e.right)
+            rwhere = _conv_where(e.right)
             neq = op == "!="
 
             def eq(ctx):
@@ -623,7 +687,7 @@ class Compiler:
                         # `$var(i0) == ""` and `$var(i0) != ""` are false (recorded).
                         raise ExprError("cannot compare an int with an empty string")
                     else:
-                        res = l == _int_quiet(ctx, r)
+                        res = l == _int_quiet(ctx, r, rwhere)
                 elif l is None:
                     if r is None:
                         res = True
@@ -686,6 +750,26 @@ class Compiler:
         return compile_keyword_cond(self, e)
 
 
+def _is_error_reply(s) -> bool:
+    """``sl_reply_error();`` as a statement (the one function reading prev_ser_error)."""
+    return isinstance(s, N.ExprStmt) and isinstance(s.expr, N.Call) and s.expr.name == "sl_reply_error"
+
+
+def _leads_with_error_reply(s) -> bool:
+    if isinstance(s, N.Block):
+        live = [x for x in s.body if not isinstance(x, N.Empty)]
+        return bool(live) and _is_error_reply(live[0])
+    return _is_error_reply(s)
+
+
+def _reset_error_first(fn: Fn) -> Fn:
+    def reset_error(ctx):
+        ctx.data.pop("ser_error", None)
+        return fn(ctx)
+
+    return reset_error
+
+
 def _label_at(sw: N.Switch, index: int) -> bool:
     """Whether a non-default case label points at body ``index``."""
     return any(i == index and not lbl.default for lbl, i in sw.labels)
@@ -695,14 +779,53 @@ class AssignError(Exception):
     """An assignment a PV class refuses (logged as an error; the script continues)."""
 
 
-def _int_quiet(ctx, v) -> int:
+def _int_quiet(ctx, v, where: str | None) -> int:
+    """A non-int operand converted to int (the right side of ``int + x``, ``int == x``)."""
     if v is None:
         return 0
     r = str2int(v)
     if r is None:
-        ctx.log("WARN", f"automatic string to int conversion for \"{v}\" failed", source="core")
+        _conv_failed(ctx, v, where)
         return 0
     return r
+
+
+def _conv_failed(ctx, v, where: str | None) -> None:
+    """Kamailio's warnings for a string that does not convert to int (the value is 0):
+    rval_get_int's, then rval_expr_eval_int's with the position of the expression
+    (RVAL_GET_INT_ERR_WARN + RVAL_GET_INT_ERR_IGN, core/rvalue.c@5.6.3:1040-1100)."""
+    ctx.log("WARN", f"automatic string to int conversion for \"{v}\" failed", source="core")
+    if where is not None:
+        ctx.log("WARN", f"rval expression conversion to int failed {where}", source="core")
+
+
+def _conv_where(e: N.Expr) -> str | None:
+    """The position rval_expr_eval_int logs when ``e``, evaluated in an int context, yields a
+    string that does not convert: ``e``'s own fpos for a value (RVE_RVAL_OP), a ``(str)``
+    cast (RVE_STR_OP) and a string concatenation (RVE_CONCAT_OP: ``+`` whose left side is a
+    string); None (no second warning) for the rest."""
+    sp = e.span
+    if sp is None:
+        return None
+    if isinstance(e, (N.PVRef, N.SelectRef, N.Literal)) or (isinstance(e, N.Cast) and e.to == "str") \
+            or (isinstance(e, N.Binary) and e.op == "+" and _guess_type(e.left) == "str"):
+        return f"({sp[0]},{sp[1]}-{sp[2]},{sp[3]})"
+    return None
+
+
+def _guess_type(e: N.Expr) -> str | None:
+    """rve_guess_type (core/rvalue.c@5.6.3:495): "int", "str" or None (known at run time only)."""
+    if isinstance(e, N.Literal):
+        return "int" if isinstance(e.value, int) else "str"
+    if isinstance(e, N.SelectRef):
+        return "str"
+    if isinstance(e, (N.PVRef, N.SelVal)):
+        return None
+    if isinstance(e, N.Cast):
+        return e.to
+    if isinstance(e, N.Binary) and e.op == "+":
+        return _guess_type(e.left)
+    return "int"
 
 
 def _div(a: int, b: int) -> int:

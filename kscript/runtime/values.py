@@ -21,8 +21,11 @@ def wrap32(v: int) -> int:
 def str2int(s: str) -> int | None:
     """Kamailio's ``str2sint``/hex fallback; None when the conversion fails.
 
-    ``""`` → 0; optional sign then decimal digits; else ``0x``/``0X`` hex; no
-    spaces allowed; overflow fails (core/ut.h@5.6.3:678-730).
+    As rval_get_int (core/rvalue.c@5.6.3:1032-1050): ``""`` → 0; an optional sign then
+    decimal digits (``str2sint``, core/ut.h@5.6.3:678-746: a lone sign is 0, no spaces,
+    overflow fails); else ``0x``/``0X`` and hex digits only (``hexstr2int``,
+    core/ut.h:1051: no sign, no spaces, no overflow check -- the C int keeps the low 32
+    bits, as a signed int).
     """
     if s == "":
         return 0
@@ -31,16 +34,19 @@ def str2int(s: str) -> int | None:
     if body[0] in "+-":
         sign = -1 if body[0] == "-" else 1
         body = body[1:]
-    if body and body.isascii() and body.isdigit():
+    if body == "":
+        return 0
+    if body.isascii() and body.isdigit():
         v = sign * int(body)
         return v if INT_MIN <= v <= INT_MAX else None
-    if s[:2] in ("0x", "0X") and len(s) > 2:
-        try:
-            v = int(s[2:], 16)
-        except ValueError:
-            return None
-        return v if v <= 0xFFFFFFFF else None
+    if len(s) > 2 and s[0] == "0" and s[1] in "xX":
+        digits = s[2:]
+        if all(c in _HEXDIGITS for c in digits):
+            return wrap32(int(digits, 16) & 0xFFFFFFFF)
     return None
+
+
+_HEXDIGITS = frozenset("0123456789abcdefABCDEF")
 
 
 def to_int(v, warn=None) -> int:

@@ -102,3 +102,48 @@ def test_sl_forward_reply_changes_code_and_reason(ks_load):
     assert len(res.sent) == 1
     assert res.sent[0].text.startswith("SIP/2.0 299 Fine\r\nVia: SIP/2.0/UDP 127.0.0.1:5080;branch=z9hG4bKb\r\n")
     assert str(res.sent[0].dst) == "udp:127.0.0.1:5080"
+
+
+_FILL_BRANCHES = """
+$var(i) = 0;
+while ($var(i) < 11) { append_branch("sip:b$var(i)@10.0.0.1"); $var(i) = $var(i) + 1; }
+"""
+
+
+def _reply_reason(ks_run, body, routes=""):
+    res = ks_run(_FILL_BRANCHES + body, modules=("pv", "xlog", "sl", "corex"), routes=routes)
+    assert len(res.replies) == 1, res.log
+    return res.replies[0].reason
+
+
+def test_sl_reply_error_sees_only_the_error_of_the_action_just_before(ks_run):
+    # Kamailio's do_action() resets ser_error at the start of every action and
+    # sl_reply_error() replies with the value it had then (prev_ser_error): the error
+    # of the action started just before it (append_branch: E_TOO_MANY_BRANCHES, -12).
+    forking = "Forking capacity exceeded (12/SL)"
+    unspec = "I'm terribly sorry, server error occurred (1/SL)"
+    assert _reply_reason(ks_run, 'if (!append_branch("sip:x@10.0.0.2")) { sl_reply_error(); }') == forking
+    assert _reply_reason(ks_run, 'if (!append_branch("sip:x@10.0.0.2")) sl_reply_error();') == forking
+    assert _reply_reason(ks_run, 'append_branch("sip:x@10.0.0.2"); sl_reply_error();') == forking
+    # another action in between starts with E_UNSPEC and sets nothing
+    assert _reply_reason(ks_run, 'append_branch("sip:x@10.0.0.2"); xlog("L_INFO", "x\\n"); sl_reply_error();') \
+        == unspec
+    assert _reply_reason(ks_run, 'append_branch("sip:x@10.0.0.2"); $var(x) = 1; sl_reply_error();') == unspec
+    assert _reply_reason(ks_run, 'if (!append_branch("sip:x@10.0.0.2")) { xlog("L_INFO", "x\\n"); '
+                                 'sl_reply_error(); }') == unspec
+    # the `if` is an action too: its condition calls nothing here
+    assert _reply_reason(ks_run, 'append_branch("sip:x@10.0.0.2"); if ($var(i) > 0) { sl_reply_error(); }') \
+        == unspec
+    # the last action of the previous statement counts, wherever it is nested
+    assert _reply_reason(ks_run, 'if ($var(i) > 0) { $var(y) = 1; append_branch("sip:x@10.0.0.2"); } '
+                                 'sl_reply_error();') == forking
+    assert _reply_reason(ks_run, 'if ($var(i) > 0) { append_branch("sip:x@10.0.0.2"); $var(y) = 1; } '
+                                 'sl_reply_error();') == unspec
+    # the loop's last action was the assignment
+    assert _reply_reason(ks_run, 'while ($var(i) < 13) { append_branch("sip:y@10.0.0.3"); '
+                                 '$var(i) = $var(i) + 1; } sl_reply_error();') == unspec
+    # route(FAIL) is the action just before the route's first one
+    assert _reply_reason(ks_run, 'append_branch("sip:x@10.0.0.2"); route(FAIL);',
+                         routes='route[FAIL] { sl_reply_error(); }') == unspec
+    assert _reply_reason(ks_run, 'route(FAIL);',
+                         routes='route[FAIL] { append_branch("sip:x@10.0.0.2"); sl_reply_error(); }') == forking
