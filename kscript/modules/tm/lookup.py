@@ -100,7 +100,7 @@ def new_transaction(tm, ctx) -> Transaction:
     """``new_t`` + ``init_new_t``: create the transaction of a request."""
     msg = ctx.msg
     now = tm.now()
-    t = Transaction(hash_index=tm.hash_of(ctx), label=tm.table.next_label(), md5=output.char_msg_val(msg),
+    t = Transaction(hash_index=tm.hash_of(ctx), label=tm.table.next_label(), _md5=None,
                     request=snapshot(tm, ctx), method=method_of(msg), created=now)
     user = ctx.data.get("tm_user", {})
     if t.method == "INVITE":

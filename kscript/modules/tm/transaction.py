@@ -20,9 +20,10 @@ the hash of Call-ID and CSeq number, and found again by
 from __future__ import annotations
 
 import heapq
-
 from dataclasses import dataclass, field
 from typing import Any
+
+from ...sip.output import char_msg_val
 
 MCOOKIE = "z9hG4bK"
 
@@ -120,7 +121,8 @@ class Transaction:
 
     hash_index: int
     label: int
-    md5: str
+    #: MD5 of the transaction key (``char_msg_val``); None until first read (:attr:`md5`)
+    _md5: str | None
     request: RequestState
     method: str                        # upper-case request method
     uacs: list = field(default_factory=list)
@@ -148,6 +150,15 @@ class Transaction:
     wait_until: float | None = None    # put on wait: removed from the table then
     cancel_reason: str | None = None   # Reason headers copied from a received CANCEL
     cancel_trans: Any = None           # the CANCEL transaction that canceled us
+
+    @property
+    def md5(self) -> str:
+        """The key MD5 used in tm branch ids; computed when first needed (relaying,
+        matching a reply): most locally answered transactions never need it."""
+        v = self._md5
+        if v is None:
+            v = self._md5 = char_msg_val(self.request.msg)
+        return v
 
     @property
     def is_invite(self) -> bool:
