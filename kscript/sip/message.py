@@ -553,6 +553,8 @@ class SipMessage:
             derived = _DERIVED_VIEWS.get(inside)
             if derived is not None:
                 cache.pop(derived, None)
+            if inside == "call-id" or inside == "cseq":
+                cache.pop("tm_hash", None)  # tm's hash index of the message
         else:
             cache.clear()
         return self

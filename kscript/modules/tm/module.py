@@ -79,7 +79,13 @@ class TmModule(Module):
         return self.script.clock()
 
     def hash_of(self, ctx) -> int:
-        return transaction_hash(ctx)
+        # asked several times per request (t_check_trans, t_newtran...): kept with the
+        # message's parsed views (dropped when Call-ID or CSeq is patched)
+        cache = ctx.msg._cache
+        h = cache.get("tm_hash")
+        if h is None:
+            h = cache["tm_hash"] = transaction_hash(ctx)
+        return h
 
     def max_branches(self) -> int:
         v = self.script.core_params.get("max_branches", 12)
