@@ -139,16 +139,18 @@ class Compiler:
         elif isinstance(v, N.RouteCall):
             val = self.route_call(v, raw=True)
         else:
-            val = self.expr(v)
+            val = self.rv_expr(v)
         setter = target.cls.set
         name, idx = target.name, target.idx
-        pos = s.pos
+        failed = f"rval expression evaluation failed {_where(v)}"
 
         def assign(ctx):
+            # lval_assign (core/lvalue.c@5.6.3:374): a failed evaluation is logged with the
+            # expression's position, nothing is assigned and the action returns -1
             try:
                 value = val(ctx)
-            except ExprError as e:
-                ctx.log("ERR", f"assignment failed at {pos}: {e}", source="core")
+            except ExprError:
+                ctx.log("ERR", failed, source="core")
                 return -1
             try:
                 setter(ctx, name, idx, value)
@@ -262,15 +264,29 @@ class Compiler:
                 self._mark_last_action(b)
 
     def cond(self, e: N.Expr) -> Callable[[Any], int]:
-        """An int-context evaluation; errors make the condition false (with an ERR log)."""
+        """An ``if`` condition (rval_expr_eval_int): errors make it false, with IF_T's ERR log
+        (core/action.c@5.6.3:1056)."""
         f = self.int_expr(e)
-        pos = e.pos
+        failed = f"if expression evaluation failed {_where(e)}"
 
         def c(ctx):
             try:
                 return f(ctx)
             except ExprError:
-                ctx.log("ERR", f"if expression evaluation failed ({pos})", source="core")
+                ctx.log("ERR", failed, source="core")
+                return 0
+
+        return c
+
+    def _while_cond(self, e: N.Expr) -> Callable[[Any], int]:
+        """A ``while`` condition: a failed evaluation ends the loop, silently
+        (core/action.c@5.6.3:1366)."""
+        f = self.int_expr(e)
+
+        def c(ctx):
+            try:
+                return f(ctx)
+            except ExprError:
                 return 0
 
         return c
@@ -278,7 +294,7 @@ class Compiler:
     def s_While(self, s: N.While) -> Fn:
         if _leads_with_error_reply(s.body):
             self._error_resets[id(s)] = s
-        cond = self.cond(s.cond)
+        cond = self._while_cond(s.cond)
         body = self.stmt_body(s.body)
         pos = s.pos
 
@@ -341,7 +357,7 @@ class Compiler:
                 seen.add(lbl.value)
                 table.append((lbl.value, i))
         if string_switch:
-            val = self.expr(s.expr)
+            val = self.rvint_expr(s.expr)  # MATCH_COND_T: rval_expr_eval_rvint
         else:
             val = self.int_expr(s.expr)
         int_map = {v: i for v, i in table} if not string_switch else None
@@ -360,7 +376,13 @@ class Compiler:
             try:
                 v = val(ctx)
             except ExprError:
+                # a failed evaluation jumps to the default label; without one the
+                # switch returns -1 (core/action.c@5.6.3:1199-1226)
                 start = default_at
+                if start is None:
+                    if tracer is not None:
+                        tracer.on_branch(ctx, s, "none")
+                    return -1
             else:
                 start = None
                 if int_map is not None:
@@ -398,7 +420,7 @@ class Compiler:
             try:
                 v = f(ctx)
             except ExprError:
-                v = 0
+                v = _failed_retcode(ctx)
             if v == 0:  # return 0 also ends the script (core/action.c@5.6.3:368)
                 raise ExitSignal(0)
             raise ReturnSignal(v)
@@ -406,7 +428,7 @@ class Compiler:
         return ret
 
     def s_Exit(self, s: N.Exit) -> Fn:
-        f = self.int_expr(s.value) if s.value is not None else (lambda ctx: 1)
+        f = self._retcode_expr(s.value) if s.value is not None else (lambda ctx: 1)
 
         def run_exit(ctx):
             raise ExitSignal(f(ctx))
@@ -414,12 +436,26 @@ class Compiler:
         return run_exit
 
     def s_Drop(self, s: N.Drop) -> Fn:
-        f = self.int_expr(s.value) if s.value is not None else (lambda ctx: 0)
+        f = self._retcode_expr(s.value) if s.value is not None else (lambda ctx: 0)
 
         def run_drop(ctx):
             raise ExitSignal(f(ctx), drop=True)
 
         return run_drop
+
+    def _retcode_expr(self, e: N.Expr) -> Fn:
+        """The value of exit/drop (DROP_T, as return's): a failed evaluation is E_BUG."""
+        f = self.int_expr(e)
+        if not _can_fail(e):
+            return f
+
+        def value(ctx):
+            try:
+                return f(ctx)
+            except ExprError:
+                return _failed_retcode(ctx)
+
+        return value
 
     def s_Break(self, s) -> Fn:
         def run_break(ctx):
@@ -484,14 +520,23 @@ class Compiler:
                 ctx.rc = ret
                 return ret
         else:
-            val = self.expr(t)
+            # ROUTE_T with an expression (core/action.c@5.6.3:665-690): rval_expr_eval, then
+            # the route by that name; both failures end in do_action's error label
+            val = self.rv_expr(t)
+            action_error = f"run action error at: {pos.file}:{pos.line}"
 
             def f(ctx):
-                name = to_str(val(ctx))
+                try:
+                    name = to_str(val(ctx))
+                except ExprError:
+                    ctx.log("ERR", "failed to convert RVE to string", source="core")
+                    ctx.log("ERR", action_error, source="core")
+                    return -1  # E_UNSPEC
                 ref = script.routes.get(("route", name))
                 if ref is None:
                     ctx.log("ERR", f"route \"{name}\" not found at {pos.file}:{pos.line}", source="core")
-                    return -1
+                    ctx.log("ERR", action_error, source="core")
+                    return -10  # E_SCRIPT
                 ret = ref.run(ctx)
                 ctx.rc = ret
                 return ret
@@ -500,6 +545,17 @@ class Compiler:
         return lambda ctx: 1 if f(ctx) > 0 else 0
 
     # ------------------------------------------------------------ expressions
+    # Three evaluation entry points, as core/rvalue.c@5.6.3 has them:
+    #   int_expr   rval_expr_eval_int: an int;
+    #   rv_expr    rval_expr_eval: a value; an int-forcing operator that fails logs
+    #              "rval expression evaluation failed (its position)";
+    #   rvint_expr rval_expr_eval_rvint: a value, without that log (an int-forcing
+    #              operator is evaluated as rval_expr_eval_int).
+    # ``expr`` compiles a node without the rval_expr_eval log of its own failure.
+    # Evaluation errors are ExprError (raised where Kamailio's int_intop2 & co fail,
+    # after their log); the logs Kamailio prints while unwinding are added by wrappers
+    # and branches built only for expressions that can fail (_can_fail), so the other
+    # expressions run the same closures as before.
     def int_expr(self, e: N.Expr) -> Fn:
         """Evaluate in an int context (rval_expr_eval_int)."""
         if isinstance(e, N.Literal) and isinstance(e.value, int):
@@ -511,7 +567,12 @@ class Compiler:
             lf = self.int_expr(e.left)
             rf = self.int_expr(e.right)
             return lambda ctx: wrap32(lf(ctx) + rf(ctx))
-        f = self.expr(e)
+        if isinstance(e, N.Cast) and e.to == "str" and _can_fail(e):
+            # RVE_STR_OP in an int context: rval_expr_eval_rvint of the operand, then
+            # (int) of the result (core/rvalue.c@5.6.3:2101-2120)
+            f = self.rvint_expr(e.operand)
+        else:
+            f = self.expr(e)
         if _is_int_typed(e):
             return f
         where = _conv_where(e)
@@ -532,6 +593,70 @@ class Compiler:
 
     def expr(self, e: N.Expr) -> Fn:
         return getattr(self, "e_" + type(e).__name__)(e)
+
+    def rv_expr(self, e: N.Expr) -> Fn:
+        """rval_expr_eval: as :meth:`expr`, plus the log of a failing int-forcing operator
+        (core/rvalue.c@5.6.3:2428)."""
+        f = self.expr(e)
+        if not (_int_forcing(e) and _can_fail(e)):
+            return f
+        failed = f"rval expression evaluation failed {_where(e)}"
+
+        def rv(ctx):
+            try:
+                return f(ctx)
+            except ExprError:
+                ctx.log("ERR", failed, source="core")
+                raise
+
+        return rv
+
+    def rvint_expr(self, e: N.Expr) -> Fn:
+        """rval_expr_eval_rvint: differs from :meth:`expr` only for a ``+`` whose left
+        operand's type is known at run time only (its failure logs)."""
+        if isinstance(e, N.Binary) and e.op == "+" and _guess_type(e.left) is None and _can_fail(e):
+            return self._plus(e, rvint=True)
+        return self.expr(e)
+
+    def _plus(self, e: N.Binary, rvint: bool) -> Fn:
+        """RVE_PLUS_OP that can fail, evaluated by rval_expr_eval (core/rvalue.c@5.6.3:
+        2434-2495) or by rval_expr_eval_rvint (``rvint``, :2294-2330): int + int, or the
+        concatenation of the string values; a failing operand logs its position (the
+        whole expression's for the right side of an int in rval_expr_eval)."""
+        lf = self.rvint_expr(e.left) if rvint else self.rv_expr(e.left)
+        rf = self.expr(e.right)
+        rwhere = _conv_where(e.right)
+        lfailed = f"rval expression evaluation failed {_where(e.left)}"
+        rfailed = f"rval expression evaluation failed {_where(e.right)}"
+        r_forcing = _int_forcing(e.right)
+        if rvint:
+            rifailed = rfailed
+        else:
+            rifailed = f"rval expression evaluation failed {_where(e)}: could not evaluate right side to int"
+
+        def add(ctx):
+            try:
+                l = lf(ctx)
+            except ExprError:
+                ctx.log("ERR", lfailed, source="core")
+                raise
+            try:
+                r = rf(ctx)
+            except ExprError:
+                if type(l) is int:  # rval_expr_eval_int of the right side
+                    ctx.log("ERR", rifailed, source="core")
+                else:  # rval_expr_eval of the right side
+                    if r_forcing:
+                        ctx.log("ERR", rfailed, source="core")
+                    ctx.log("ERR", rfailed, source="core")
+                raise
+            if type(l) is int:
+                if type(r) is not int:
+                    r = _int_quiet(ctx, r, rwhere)
+                return wrap32(l + r)
+            return to_str(l) + to_str(r)
+
+        return add
 
     def e_Literal(self, e: N.Literal) -> Fn:
         v = e.value
@@ -589,8 +714,19 @@ class Compiler:
     def e_Cast(self, e: N.Cast) -> Fn:
         if e.to == "int":
             return self.int_expr(e.operand)
-        f = self.expr(e.operand)
-        return lambda ctx: to_str(f(ctx))
+        f = self.rv_expr(e.operand)
+        if not _can_fail(e.operand):
+            return lambda ctx: to_str(f(ctx))
+        failed = f"rval expression evaluation failed {_where(e.operand)}"
+
+        def cast(ctx):
+            try:
+                return to_str(f(ctx))
+            except ExprError:
+                ctx.log("ERR", failed, source="core")
+                raise
+
+        return cast
 
     def e_Defined(self, e: N.Defined) -> Fn:
         op = e.operand
@@ -610,27 +746,46 @@ class Compiler:
         if isinstance(op, N.SelectRef):
             f = self.expr(op)
             return lambda ctx: int((f(ctx) is not None) != neg)
-        f = self.expr(op)  # compound expressions are "defined"
-
-        def always(ctx):
-            f(ctx)
-            return 0 if neg else 1
-
-        return always
+        # anything else is "defined" without being evaluated (int_rve_defined,
+        # core/rvalue.c@5.6.3:1867)
+        v = 0 if neg else 1
+        return lambda ctx: v
 
     def e_StrLen(self, e: N.StrLen) -> Fn:
-        f = self.expr(e.operand)
+        f = self.rv_expr(e.operand)
         return lambda ctx: len(to_str(f(ctx)))
 
     def e_StrEmpty(self, e: N.StrEmpty) -> Fn:
-        f = self.expr(e.operand)
+        return self._strempty(e.operand)
+
+    def _strempty(self, operand: N.Expr) -> Fn:
+        f = self.rv_expr(operand)
         return lambda ctx: 1 if to_str(f(ctx)) == "" else 0
 
     def e_SelVal(self, e: N.SelVal) -> Fn:
         c = self.int_expr(e.cond)
-        a = self.expr(e.if_true)
-        b = self.expr(e.if_false)
-        return lambda ctx: a(ctx) if c(ctx) > 0 else b(ctx)
+        a = self.rv_expr(e.if_true)
+        b = self.rv_expr(e.if_false)
+        if not _can_fail(e):
+            return lambda ctx: a(ctx) if c(ctx) > 0 else b(ctx)
+        # RVE_SELVALEXP_OP (core/rvalue.c@5.6.3:2549-2566): a failing condition logs the
+        # selval's position, a failing branch the condition's
+        cfailed = f"rval expression evaluation failed {_where(e)}"
+        bfailed = f"rval expression evaluation failed {_where(e.cond)}"
+
+        def selval(ctx):
+            try:
+                t = c(ctx) > 0
+            except ExprError:
+                ctx.log("ERR", cfailed, source="core")
+                raise
+            try:
+                return a(ctx) if t else b(ctx)
+            except ExprError:
+                ctx.log("ERR", bfailed, source="core")
+                raise
+
+        return selval
 
     def e_Unary(self, e: N.Unary) -> Fn:
         f = self.int_expr(e.operand)
@@ -656,6 +811,11 @@ class Compiler:
                 return lambda ctx: 0 if lf(ctx) == 0 else (1 if rf(ctx) != 0 else 0)
             return lambda ctx: 1 if lf(ctx) != 0 else (1 if rf(ctx) != 0 else 0)
         if op == "+":
+            ltype = _guess_type(e.left)
+            if ltype != "int" and _can_fail(e):
+                if ltype is None:
+                    return self._plus(e, rvint=False)
+                return self._concat(e)
             lf = self.expr(e.left)
             rf = self.expr(e.right)
             rwhere = _conv_where(e.right)
@@ -671,10 +831,22 @@ class Compiler:
 
             return add
         if op in ("==", "!="):
-            lf = self.expr(e.left)
+            if op == "==" and _guess_type(e.left) != "int":
+                # rve_opt_01 (core/rvalue.c@5.6.3:3470): `x == ""` and `"" == x` become
+                # strempty(x) -- an int 0 is "0", not empty
+                if _is_empty_literal(e.right) and not isinstance(e.left, N.Literal):
+                    return self._strempty(e.left)
+                if _is_empty_literal(e.left) and not isinstance(e.right, N.Literal):
+                    return self._strempty(e.right)
+            # RVE_EQ_OP/RVE_DIFF_OP (core/rvalue.c@5.6.3:1985-2070): the left side is
+            # evaluated by rval_expr_eval_rvint; an int compares as ints (the right side in
+            # an int context, "" is 0), a string as strings
+            lf = self.rvint_expr(e.left)
             rf = self.expr(e.right)
             rwhere = _conv_where(e.right)
             neq = op == "!="
+            if _can_fail(e):
+                return self._eq_failing(e, lf, rf, rwhere, neq)
 
             def eq(ctx):
                 l = lf(ctx)
@@ -682,10 +854,6 @@ class Compiler:
                 if type(l) is int:
                     if type(r) is int:
                         res = l == r
-                    elif r == "":
-                        # Kamailio 5.6.3 fails the whole comparison here: both
-                        # `$var(i0) == ""` and `$var(i0) != ""` are false (recorded).
-                        raise ExprError("cannot compare an int with an empty string")
                     else:
                         res = l == _int_quiet(ctx, r, rwhere)
                 elif l is None:
@@ -701,16 +869,16 @@ class Compiler:
 
             return eq
         if op in ("eq", "ne"):
-            lf = self.expr(e.left)
-            rf = self.expr(e.right)
+            lf = self.rv_expr(e.left)
+            rf = self.rv_expr(e.right)
             neq = op == "ne"
             return lambda ctx: int((to_str(lf(ctx)) == to_str(rf(ctx))) != neq)
         if op == "=~":
-            lf = self.expr(e.left)
+            lf = self.rv_expr(e.left)
             if isinstance(e.right, N.Literal):
                 rx = compile_posix(to_str(e.right.value), icase=True, pos=e.right.pos)
                 return lambda ctx: 1 if rx.search(to_str(lf(ctx))) else 0
-            rf = self.expr(e.right)
+            rf = self.rv_expr(e.right)
             pos = e.pos
 
             def match(ctx):
@@ -724,10 +892,83 @@ class Compiler:
             return match
         lf = self.int_expr(e.left)
         rf = self.int_expr(e.right)
+        if op == "/":
+            def div(ctx):
+                a = lf(ctx)
+                b = rf(ctx)
+                if b == 0:
+                    _by_zero(ctx, "rv div by 0")
+                return _div(a, b)
+
+            return div
+        if op == "mod":
+            def mod(ctx):
+                a = lf(ctx)
+                b = rf(ctx)
+                if b == 0:
+                    _by_zero(ctx, "rv mod by 0")
+                return _mod(a, b)
+
+            return mod
         fn = _INT_OPS.get(op)
         if fn is None:
             raise ConfigError(f"unknown operator '{op}'", e.pos)
         return lambda ctx: fn(lf(ctx), rf(ctx))
+
+    def _concat(self, e: N.Binary) -> Fn:
+        """RVE_CONCAT_OP that can fail (core/rvalue.c@5.6.3:2497-2517): a failing operand
+        logs its position."""
+        lf = self.rv_expr(e.left)
+        rf = self.rv_expr(e.right)
+        lfailed = f"rval expression evaluation failed {_where(e.left)}"
+        rfailed = f"rval expression evaluation failed {_where(e.right)}"
+
+        def concat(ctx):
+            try:
+                l = lf(ctx)
+            except ExprError:
+                ctx.log("ERR", lfailed, source="core")
+                raise
+            try:
+                r = rf(ctx)
+            except ExprError:
+                ctx.log("ERR", rfailed, source="core")
+                raise
+            return to_str(l) + to_str(r)
+
+        return concat
+
+    def _eq_failing(self, e: N.Binary, lf: Fn, rf: Fn, rwhere, neq: bool) -> Fn:
+        """``==``/``!=`` whose operands can fail. A failing left side, or right side of an
+        int or undefined left side, fails the comparison; the right side of a string is
+        evaluated by rval_expr_eval (it logs), and its failure leaves the comparison
+        "successful" with an unset result (core/rvalue.c@5.6.3:2057-2066): 0 here."""
+        rfailed = f"rval expression evaluation failed {_where(e.right)}" if _int_forcing(e.right) else None
+
+        def eq(ctx):
+            l = lf(ctx)
+            if type(l) is int:
+                r = rf(ctx)
+                res = l == (r if type(r) is int else _int_quiet(ctx, r, rwhere))
+            elif l is None:
+                r = rf(ctx)
+                if r is None:
+                    res = True
+                elif type(r) is int:
+                    res = r == 0
+                else:
+                    res = r == ""
+            else:
+                try:
+                    r = rf(ctx)
+                except ExprError:
+                    if rfailed is not None:
+                        ctx.log("ERR", rfailed, source="core")
+                    return 0
+                res = l == to_str(r)
+            return int(res != neq)
+
+        return eq
 
     def _optimize(self, e: N.Binary) -> Fn | None:
         """Kamailio's parse-time rewrites (core/rvalue.c@5.6.3:3183-3420)."""
@@ -829,23 +1070,71 @@ def _guess_type(e: N.Expr) -> str | None:
 
 
 def _div(a: int, b: int) -> int:
-    if b == 0:
-        raise ExprError("division by zero")
+    """C int division (truncating); ``b`` is not 0."""
     q = abs(a) // abs(b)
     return wrap32(q if (a >= 0) == (b >= 0) else -q)
 
 
 def _mod(a: int, b: int) -> int:
-    if b == 0:
-        raise ExprError("modulo by zero")
+    """C int remainder (the sign of ``a``); ``b`` is not 0."""
     return wrap32(a - b * _div(a, b))
+
+
+def _by_zero(ctx, msg: str):
+    """int_intop2's division/modulo by 0 (core/rvalue.c@5.6.3:1410-1421): ERR, then the
+    evaluation fails."""
+    ctx.log("ERR", msg, source="core")
+    raise ExprError(msg)
+
+
+def _failed_retcode(ctx) -> int:
+    """return/exit/drop whose value fails to evaluate: DROP_T warns and keeps its initial
+    ``ret``, E_BUG (core/action.c@5.6.3:352-358)."""
+    ctx.log("WARN", "failed to eval int expression", source="core")
+    return -5
+
+
+def _where(e: N.Expr) -> str:
+    """An expression's position as Kamailio logs it: ``(s_line,s_col-e_line,e_col)``."""
+    sp = e.span
+    if sp is None:
+        p = e.pos
+        return f"({p.line},{p.column}-{p.line},{p.column})"
+    return f"({sp[0]},{sp[1]}-{sp[2]},{sp[3]})"
+
+
+def _is_empty_literal(e: N.Expr) -> bool:
+    return isinstance(e, N.Literal) and e.value == ""
+
+
+def _can_fail(e: N.Expr) -> bool:
+    """Whether evaluating ``e`` can raise ExprError (a division, a modulo, a regular
+    expression match), so that it needs the error-path logging."""
+    for n in e.walk():
+        if isinstance(n, N.Binary) and n.op in ("/", "mod", "=~"):
+            return True
+    return False
+
+
+def _int_forcing(e: N.Expr) -> bool:
+    """Whether Kamailio's operator for ``e`` "forces integer type": rval_expr_eval evaluates
+    it with rval_expr_eval_int and logs its failure (core/rvalue.c@5.6.3:2393-2433)."""
+    if isinstance(e, (N.Unary, N.Defined, N.StrLen, N.StrEmpty)):
+        return True
+    if isinstance(e, N.Cast):
+        return e.to == "int"
+    if isinstance(e, N.Binary):
+        if isinstance(e.left, N.Name):
+            return False  # a core keyword comparison (an exp_elem, not an rve)
+        if e.op == "+":
+            return _guess_type(e.left) == "int"  # RVE_IPLUS_OP
+        return True
+    return False
 
 
 _INT_OPS = {
     "-": lambda a, b: wrap32(a - b),
     "*": lambda a, b: wrap32(a * b),
-    "/": _div,
-    "mod": _mod,
     "|": lambda a, b: wrap32(a | b),
     "&": lambda a, b: wrap32(a & b),
     "^": lambda a, b: wrap32(a ^ b),
