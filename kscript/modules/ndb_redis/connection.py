@@ -33,7 +33,7 @@ from typing import Callable
 
 from .command import FORMAT_ERROR, pack_argv
 from .params import ServerSpec
-from .replies import ErrorReply, ProtocolError, RespReader, Status, _Incomplete, _parse
+from .replies import NIL, ErrorReply, ProtocolError, RespReader, Status, _Incomplete, _parse
 
 LogFn = Callable[[str, str], None]
 
@@ -46,6 +46,11 @@ FORMAT_TEXT = "Invalid format string"
 
 class ConnectError(Exception):
     """A connection could not be established; ``str()`` is hiredis's ``errstr``."""
+
+
+# whole replies often seen, and their immutable values (a dict hit saves the parsing)
+_COMMON = {b"+OK\r\n": Status(b"OK"), b"+QUEUED\r\n": Status(b"QUEUED"), b"+PONG\r\n": Status(b"PONG"),
+           b"$-1\r\n": NIL, b"*-1\r\n": NIL, **{b":%d\r\n" % i: i for i in range(-1, 10)}}
 
 
 def _errstr(e: BaseException) -> str:
@@ -147,24 +152,41 @@ class SocketTransport:
             self.err = True
             self.errstr = FORMAT_TEXT
             return None
+        reader = self.reader
         try:
             sock = self.sock
             sock.sendall(packed)
-            reader = self.reader
-            if reader.pos >= len(reader.buf):
-                # fast path: the whole reply in one read, nothing buffered before
-                data = sock.recv(65536)
-                if not data:
-                    raise EOFError
-                try:
-                    r, end = _parse(data, 0)
-                    if end == len(data):
-                        return r
-                    reader.buf, reader.pos = data, end
-                    return r
-                except _Incomplete:
-                    reader.feed(data)
-            return self._read()
+            if reader.pos < len(reader.buf):
+                return self._read()
+            # fast path: nothing buffered before, the whole reply in one read
+            data = sock.recv(65536)
+            r = _COMMON.get(data)
+            if r is not None:
+                return r
+            e = data.find(b"\r\n")
+            if e > 0:
+                t = data[0]
+                if t == 36:  # $ bulk string
+                    n = int(data[1:e])
+                    if n >= 0 and e + n + 4 == len(data):
+                        return data[e + 2:e + 2 + n]
+                elif e + 2 == len(data):  # one line
+                    if t == 58:  # :
+                        return int(data[1:e])
+                    if t == 43:  # +
+                        return Status(data[1:e])
+                    if t == 45:  # -
+                        return ErrorReply(data[1:e])
+            if not data:
+                raise EOFError
+            try:
+                r, end = _parse(data, 0)
+            except _Incomplete:
+                reader.feed(data)
+                return self._read()
+            if end != len(data):
+                reader.buf, reader.pos = data, end
+            return r
         except (OSError, EOFError, ProtocolError, ValueError, IndexError) as e:
             self._fail(e if isinstance(e, (OSError, EOFError, ProtocolError)) else ProtocolError(str(e)))
             return None
@@ -346,7 +368,7 @@ class Server:
         self.conn = None  # transport; None = never connected (acts as an errored context)
         self.addr = spec.addr
         self.port = spec.port
-        self.pipe: list[tuple[bytes, object, str]] = []  # (packed, box, command text)
+        self.pipe: list[tuple[bytes, object]] = []  # (packed command, reply box)
         self.disabled = False
         self.restore_tick = 0
         self.consecutive_errors = 0
@@ -461,7 +483,7 @@ class Server:
             return -1
         first_box = pipe[0][1]
         first_box.reply = None
-        data = b"".join(p for p, _, _ in pipe)
+        data = b"".join([p for p, _ in pipe])
 
         def create() -> int:
             if self.conn is None or self.conn.err:
@@ -487,10 +509,11 @@ class Server:
                 return -1
         first_box.reply = r
         conn = self.conn
-        for _packed, box, text in pipe[1:]:
+        for packed, box in pipe[1:]:
             box.reply = None
             r = conn.get_reply()
             if r is None:
+                text = packed.decode("utf-8", "surrogateescape")
                 log("ERR", f"Trying to read reply for command {text} but nothing in buffer!")
                 continue
             box.reply = r

@@ -54,13 +54,17 @@ from urllib.parse import unquote, urlsplit
 from ...errors import ConfigError, KscriptError
 from ...pv.base import PVClass
 from ..base import Module, Param, function
-from .command import FORMAT_ERROR, Plan, PlanCache, has_arg_specifier
+from .command import FORMAT_ERROR, Plan, compile_format, has_arg_specifier, pack_text
 from .connection import Connector, Server, Settings, moved_target
 from .params import ServerSpec, ServerSpecError, parse_server
-from .replies import REDISD_NAMES, Box, ErrorReply, IndexNotInt, parse_accessor, read_accessor
+from .replies import (KEY_VALUE, REDISD_NAMES, Box, ErrorReply, IndexNotInt, _int32, parse_accessor,
+                      read_accessor)
 
 SRC = "ndb_redis"
 MAXIMUM_PIPELINED_COMMANDS = 1000
+# evaluated command texts kept with their protocol bytes or plan (texts built from changing
+# PV values would only churn the cache: the first ones, the constant ones of the cfg, stay)
+COMMAND_CACHE_LIMIT = 4096
 _PASS_RE = re.compile(r"(pass\s*=\s*)(\"[^\"]*\"|'[^']*'|[^;]*)")
 
 
@@ -100,12 +104,14 @@ def mask_url(url: str) -> str:
 
 # ---------------------------------------------------------------- PV classes
 class _RedisName:
-    __slots__ = ("rname", "keys", "box")
+    __slots__ = ("rname", "keys", "box", "plain_value")
 
     def __init__(self, rname, keys):
         self.rname = rname
         self.keys = keys
         self.box = None
+        # ``$redis(id=>value)``: the common read, done without the general accessor walk
+        self.plain_value = keys == ((KEY_VALUE, -1),)
 
 
 class RedisPV(PVClass):
@@ -126,6 +132,13 @@ class RedisPV(PVClass):
             box = name.box = self.module.get_box(name.rname)
         r = box.reply
         if r is None:
+            return None
+        if name.plain_value:
+            t = type(r)
+            if t is bytes:
+                return r.decode("utf-8", "surrogateescape")
+            if t is int:
+                return r if -2147483648 <= r <= 2147483647 else _int32(r)
             return None
         try:
             return read_accessor(ctx, r, name.keys)
@@ -173,8 +186,8 @@ class NdbRedisModule(Module):
         self.servers: dict[str, Server] = {}
         self.server_list: list[Server] = []
         self.boxes: dict[str, Box] = {}
-        self.plans = PlanCache()
-        self._plan_dict = self.plans._plans
+        # command text -> protocol bytes (no %s slot) or Plan / Undefined / FORMAT_ERROR
+        self.commands: dict[str, object] = {}
         self.init_log: list = []
         self.settings: Settings | None = None
         self.connector = None
@@ -300,15 +313,29 @@ class NdbRedisModule(Module):
             ctx.log(level, text, source=SRC)
         return log
 
-    def _pack(self, ctx, cmd: str, args: tuple):
-        """Protocol bytes for ``cmd`` with ``args``, FORMAT_ERROR, or None (refused, logged)."""
-        plan = self.plans.get(cmd)
-        if type(plan) is Plan:
+    def _pack(self, ctx, cmd: str, args: tuple, plan=None):
+        """Protocol bytes for ``cmd`` with ``args``, FORMAT_ERROR, or None (refused, logged).
+
+        ``plan`` is what :attr:`commands` holds for ``cmd`` (None: not compiled yet)."""
+        if plan is None:
+            if "%" not in cmd:
+                plan = pack_text(cmd)
+            else:
+                plan = compile_format(cmd)
+                if type(plan) is Plan and plan.packed is not None:
+                    plan = plan.packed
+            cache = self.commands
+            if len(cache) < COMMAND_CACHE_LIMIT:
+                cache[cmd] = plan
+        t = type(plan)
+        if t is bytes:
+            return plan
+        if t is Plan:
             if plan.nargs > len(args):
                 ctx.log("ERR", f"command \"{cmd}\" has {plan.nargs} %s but {len(args)} argument(s): "
                                "undefined in Kamailio, not sent by kscript", source=SRC)
                 return None
-            return plan.packed or plan.pack(args)
+            return plan.pack(args)
         if plan is FORMAT_ERROR:
             return FORMAT_ERROR
         ctx.log("ERR", f"command \"{cmd}\" uses {plan.reason}: undefined in Kamailio, not sent by kscript",
@@ -333,11 +360,14 @@ class NdbRedisModule(Module):
         box = self.boxes.get(res)
         if box is None:
             box = self.get_box(res)
-        plan = self._plan_dict.get(cmd)
-        if plan is not None and type(plan) is Plan and plan.packed is not None:
-            packed = plan.packed
+        packed = self.commands.get(cmd)
+        t = type(packed)
+        if t is bytes:
+            pass
+        elif t is Plan and packed.nargs <= len(args):
+            packed = packed.pack(args)
         else:
-            packed = self._pack(ctx, cmd, args)
+            packed = self._pack(ctx, cmd, args, packed)
             if packed is None:
                 return -1
         box.reply = None
@@ -418,13 +448,20 @@ class NdbRedisModule(Module):
             ctx.log("ERR", f"Too many pipelined commands, maximum is {MAXIMUM_PIPELINED_COMMANDS}", source=SRC)
             return -1
         box = self.get_box(res)
-        packed = self._pack(ctx, cmd, args)
+        packed = self.commands.get(cmd)
+        t = type(packed)
+        if t is bytes:
+            pass
+        elif t is Plan and packed.nargs <= len(args):
+            packed = packed.pack(args)
+        else:
+            packed = self._pack(ctx, cmd, args, packed)
         if packed is None:
             return -1
         if packed is FORMAT_ERROR:
             ctx.log("ERR", f"Invalid redis command : {cmd}", source=SRC)
             return -1
-        server.pipe.append((packed, box, packed.decode("utf-8", "surrogateescape")))
+        server.pipe.append((packed, box))
         return 0
 
     def _pipe_refused(self, ctx) -> bool:
