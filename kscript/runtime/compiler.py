@@ -15,6 +15,7 @@ from .. import nodes as N
 from ..errors import ConfigError, NotSupportedError, Position
 from ..pv.base import CompiledPV, Format, PVFailed, compile_format, compile_pv
 from .regex import compile_posix
+from .fixups import constant_of
 from .signals import BreakSignal, ExitSignal, ReturnSignal
 from .values import str2int, to_int, to_str, wrap32
 
@@ -44,6 +45,72 @@ _STR_KEYWORDS = {"method", "uri", "status", "from_uri", "to_uri"}
 _IP_KEYWORDS = {"src_ip", "dst_ip", "snd_ip", "to_ip"}
 _PROTO_NAMES = {"udp": 1, "tcp": 2, "tls": 3, "sctp": 4, "ws": 5, "wss": 6}
 _AF = {"inet": 2, "ipv4": 2, "inet6": 10, "ipv6": 10}
+
+
+# ---------------------------------------------------------------- call sites
+#: closure factories by call-site shape (see _call_closure)
+_CALL_FACTORIES: dict[tuple, Callable] = {}
+
+
+def _call_factory(shape: tuple) -> Callable:
+    """The factory of call closures of one shape: (kinds of the arguments -- "c" a
+    constant, "g" a getter --, core function?, raw return code?).
+
+    One closure per call site does everything ``f(args)`` costs in Kamailio's
+    do_action: set the position, call the implementation with the constants as
+    they are and the getters evaluated, handle MODF_HANDLE_RETCODE (0 ends the
+    script) and turn the code into 1/0 where the call is a condition.  Generated
+    once per shape (a few dozen in a process), instead of nested closures that
+    cost a Python call each."""
+    fac = _CALL_FACTORIES.get(shape)
+    if fac is not None:
+        return fac
+    kinds, core, raw = shape
+    args = "".join(f", a{i}" if k == "c" else f", a{i}(ctx)" for i, k in enumerate(kinds))
+    params = "".join(f", a{i}" for i in range(len(kinds)))
+    lines = [f"def make(slot, pos, ExitSignal{params}):",
+             "    def call(ctx):",
+             "        ctx.cur_pos = pos",
+             f"        ret = slot.impl(ctx{args})"]
+    if not core:
+        lines += ["        ctx.rc = ret",
+                  "        if ret == 0:  # MODF_HANDLE_RETCODE: 0 ends the script",
+                  "            raise ExitSignal(0)"]
+    lines.append("        return ret" if raw else "        return 1 if ret > 0 else 0")
+    lines.append("    return call")
+    ns: dict = {}
+    exec("\n".join(lines), ns)  # noqa: S102 - source built above from fixed pieces
+    fac = _CALL_FACTORIES[shape] = ns["make"]
+    return fac
+
+
+def _call_closure(slot: CallSlot, pos, getters, raw: bool) -> Fn:
+    """The closure of one call site (``slot.impl`` is read at each call: mocks replace it)."""
+    kinds = []
+    values = []
+    for g in getters:
+        const = constant_of(g)
+        if const is not None:
+            kinds.append("c")
+            values.append(const[0])
+        else:
+            kinds.append("g")
+            values.append(g)
+    if len(kinds) > 6:  # rare: a generic closure
+        g = tuple(getters)
+        core = slot.core
+
+        def call(ctx):
+            ctx.cur_pos = pos
+            ret = slot.impl(ctx, *[x(ctx) for x in g])
+            if not core:
+                ctx.rc = ret
+                if ret == 0:
+                    raise ExitSignal(0)
+            return ret if raw else (1 if ret > 0 else 0)
+
+        return call
+    return _call_factory((tuple(kinds), bool(slot.core), bool(raw)))(slot, pos, ExitSignal, *values)
 
 
 class Compiler:
@@ -467,45 +534,7 @@ class Compiler:
     def call(self, c: N.Call, raw: bool) -> Fn:
         """A function call; ``raw`` keeps the return code, else it becomes 1/0."""
         slot, getters = self.script.bind_call(c, self)
-        pos = c.pos
-        core = slot.core
-        g = tuple(getters)
-        n = len(g)
-
-        if n == 0:
-            def invoke(ctx):
-                ctx.cur_pos = pos
-                return slot.impl(ctx)
-        elif n == 1:
-            g0 = g[0]
-
-            def invoke(ctx):
-                ctx.cur_pos = pos
-                return slot.impl(ctx, g0(ctx))
-        elif n == 2:
-            g0, g1 = g
-
-            def invoke(ctx):
-                ctx.cur_pos = pos
-                return slot.impl(ctx, g0(ctx), g1(ctx))
-        else:
-            def invoke(ctx):
-                ctx.cur_pos = pos
-                return slot.impl(ctx, *[x(ctx) for x in g])
-
-        if core:
-            f = invoke
-        else:
-            def f(ctx):
-                ret = invoke(ctx)
-                ctx.rc = ret
-                if ret == 0:  # MODF_HANDLE_RETCODE: 0 ends the script
-                    raise ExitSignal(0)
-                return ret
-
-        if raw:
-            return f
-        return lambda ctx: 1 if f(ctx) > 0 else 0
+        return _call_closure(slot, c.pos, getters, raw)
 
     def route_call(self, c: N.RouteCall, raw: bool) -> Fn:
         t = c.target

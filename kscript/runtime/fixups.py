@@ -23,7 +23,14 @@ def prepare_args_any(call: N.Call, compiler, script) -> list:
 
 
 def _const(v):
-    return lambda ctx: v
+    f = lambda ctx: v  # noqa: E731
+    f.const = (v,)  # the compiler passes the value itself instead of calling f
+    return f
+
+
+def constant_of(getter):
+    """``(value,)`` when ``getter`` always returns the same value (a literal argument), else None."""
+    return getattr(getter, "const", None)
 
 
 def _prepare(arg: N.Expr, kind: str, call: N.Call, i: int, compiler, script):
