@@ -219,7 +219,7 @@ class Script:
     def _compile_route(self, ref: RouteRef):
         if ref.block is None:
             return lambda ctx: 1
-        return self.compiler.block(ref.block.body.body)
+        return self.compiler.route_body(ref.block.body.body)
 
     # ------------------------------------------------------------ resolver API (compiler)
     def pv_class(self, name: str):

@@ -47,6 +47,21 @@ _PROTO_NAMES = {"udp": 1, "tcp": 2, "tls": 3, "sctp": 4, "ws": 5, "wss": 6}
 _AF = {"inet": 2, "ipv4": 2, "inet6": 10, "ipv6": 10}
 
 
+def _guard_return(s: N.Stmt):
+    """The ``return`` of ``if (cond) return;`` / ``if (cond) { return; }`` (no else), else None."""
+    if not isinstance(s, N.If) or s.else_ is not None:
+        return None
+    then = s.then
+    if isinstance(then, N.Block):
+        inner = [x for x in then.body if not isinstance(x, N.Empty)]
+        if len(inner) != 1:
+            return None
+        then = inner[0]
+    if isinstance(then, N.Return) and then.value is None:
+        return then
+    return None
+
+
 # ---------------------------------------------------------------- call sites
 #: closure factories by call-site shape (see _call_closure)
 _CALL_FACTORIES: dict[tuple, Callable] = {}
@@ -161,6 +176,62 @@ class Compiler:
             return ret
 
         return run_block
+
+    def route_body(self, stmts: list[N.Stmt]) -> Fn:
+        """The action list of a route block.  Like :meth:`block`, but the common early
+        exits -- ``if (cond) return;`` and a closing ``return;`` -- leave the route
+        function directly instead of raising ReturnSignal (an exception costs more than
+        the whole ``if``): the value, 1, is the same one RouteRef.run would return.
+        With a tracer or instrumentation every statement keeps its own closure."""
+        if self.tracer is not None or self.instrument is not None:
+            return self.block(stmts)
+        live = [s for s in stmts if not isinstance(s, N.Empty)]
+        self._plan_error_resets(live, False)
+        pairs = []  # (statements, guard condition or None)
+        seg: list = []
+        closed = False
+        for s in live:
+            if isinstance(s, N.Return) and s.value is None and id(s) not in self._error_resets:
+                closed = True  # what follows a top-level return never runs
+                break
+            ret = _guard_return(s)
+            if ret is not None and id(s) not in self._error_resets and id(ret) not in self._error_resets:
+                pairs.append((tuple(seg), self.cond(s.cond)))
+                seg = []
+                continue
+            seg.append(self.stmt(s))
+        if not pairs and not closed:
+            # nothing to shortcut: the plain action list (the plan is already made)
+            fns = seg
+            if not fns:
+                return lambda ctx: 1
+            if len(fns) == 1:
+                return fns[0]
+            fns_t = tuple(fns)
+
+            def run_block(ctx):
+                ret = 1
+                for f in fns_t:
+                    ret = f(ctx)
+                return ret
+
+            return run_block
+        pairs.append((tuple(seg), None))
+        pairs_t = tuple(pairs)
+        tail = 1 if closed else None  # a closing `return;` gives 1, else the last action's code
+
+        def run_route(ctx):
+            ret = 1
+            for fns, guard in pairs_t:
+                for f in fns:
+                    ret = f(ctx)
+                if guard is not None:
+                    if guard(ctx) > 0:
+                        return 1  # if (cond) return;
+                    ret = 1  # the if's own code when its condition is false
+            return ret if tail is None else tail
+
+        return run_route
 
     def stmt(self, s: N.Stmt) -> Fn:
         meth = getattr(self, "s_" + type(s).__name__)
