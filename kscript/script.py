@@ -357,13 +357,21 @@ class Script:
         # modules' pre-script callbacks (sl absorbs ACKs to its own replies)
         pre_mods, post_mods = self._hook_modules()
         skip = any(not mod.pre_script(ctx) for mod in pre_mods)
+        forward = True
         if ref is not None and not skip:
-            res.exit_code, res.dropped = self.run_top(ref, ctx)
+            res.exit_code, res.dropped = code, dropped = self.run_top(ref, ctx)
+            # receive_msg (core/receive.c@5.6.3:515,596): a negative code from the route
+            if code is not None and code < 0:
+                ctx.log("WARN", "error while trying script" if msg.is_request
+                        else "error while trying onreply script", source="core")
+                forward = False
+            elif dropped or code == 0:
+                forward = False  # a reply the reply_route dropped (or ended with 0)
         if msg.is_request and not skip:
             # modules' post-script callbacks (tm: delayed error replies, unreleased transactions)
             for mod in post_mods:
                 mod.post_script(ctx)
-        if not msg.is_request and not skip and not res.dropped:
+        if not msg.is_request and not skip and forward:
             from .sip.output import forward_reply
             forward_reply(ctx)  # core stateless reply forwarding (no transaction module)
         res.sent = ctx.sent
