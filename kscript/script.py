@@ -398,14 +398,18 @@ class Script:
         """Messages sent to one of our own listen sockets come back as new datagrams
         (Kamailio sends them through the network): process them right away and merge
         what they did into ``res``; they are not "sent" to the outside."""
+        sent = res.sent
+        if not sent or all(s.kind != "request" for s in sent):
+            return
+        listen = {(l.proto, l.ip, l.port) for l in self.listen}
+
         def own(s):
             # Only requests: the default source (udp:127.0.0.1:5060) is also the default
             # listen socket, and its replies must reach the caller, not loop back.
             d = s.dst
-            return s.kind == "request" and any(
-                l.proto == d.proto and l.ip == d.ip and l.port == d.port for l in self.listen)
+            return s.kind == "request" and (d.proto, d.ip, d.port) in listen
 
-        mine = [s for s in res.sent if own(s)]
+        mine = [s for s in sent if own(s)]
         if not mine:
             return
         res.sent = [s for s in res.sent if not own(s)]

@@ -504,13 +504,15 @@ def build_reply(ctx, code: int, reason: str, *, to_tag: str | None = None, extra
                 out.append(text[start:end])
         elif key in ("from", "call-id", "cseq"):
             out.append(text[start:end])
-    out.append(reply_header_text(ctx))
+    lumps = ctx.reply_lumps
+    if lumps:
+        out.append(reply_header_text(ctx))
     if extra_headers:
         out.append(extra_headers)
     srv = server_header(ctx.script)
     if srv:
         out.append(srv + "\r\n")
-    if body is None:
+    if body is None and lumps:
         body = reply_body(ctx)
     if body:
         out.append(f"Content-Length: {blen(body)}\r\n")
