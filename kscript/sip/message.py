@@ -125,7 +125,7 @@ class SipMessage:
         #: per header (same order as ``headers``): offsets in ``text`` as
         #: (start of the name, start of the body, end of the body, end of the line
         #: after its LF) -- what message edits (lumps) are anchored on
-        self.spans: list[tuple[int, int, int, int]] = []
+        self.spans: tuple[tuple[int, int, int, int], ...] | list = []
         #: offset of the first line in ``text`` (leading CR/LF skipped)
         self.first_line_start = 0
         #: offset of the empty line ending the headers (``len(text)`` without one)
@@ -240,6 +240,8 @@ class SipMessage:
                 pos = mend
         if pos < hend:
             msg._header_error(pos, line_no, hend)
+        # a tuple of int tuples: the collector stops tracking it (messages kept by tm)
+        msg.spans = tuple(spans)
         msg.eoh = hend
         msg.body_start = n
         if m_eoh is not None:
@@ -441,7 +443,7 @@ class SipMessage:
         return self._parse_header("max-forwards", _parse_max_forwards, "Max-Forwards")
 
     @property
-    def vias(self) -> list[Via]:
+    def vias(self) -> tuple[Via, ...]:
         """All via-parms of all Via headers, top-most first."""
         v = self._cache.get("vias")
         if v is None:
@@ -451,7 +453,7 @@ class SipMessage:
                     v.extend(parse_via_body(h.body))
                 except SipParseError as e:
                     raise self._error(e.message, h.line) from None
-            self._cache["vias"] = v
+            v = self._cache["vias"] = tuple(v)
         return v
 
     @property

@@ -51,7 +51,8 @@ class ToBody:
     #: display name as Kamailio keeps it (``"Bob Smith"`` with quotes; ``None`` if absent)
     display: str | None
     uri: str
-    params: list[ToParam] = field(default_factory=list)
+    #: the parameters in order (a tuple: bodies are never edited once parsed)
+    params: tuple[ToParam, ...] = ()
     #: value of the last ``tag`` parameter (``None`` when absent or without ``=``)
     tag: str | None = None
     #: text from the first parameter name to the end of the input (``{tobody.params}``)
@@ -122,7 +123,7 @@ def parse_to_body(text: str, *, allow_comma: bool = False) -> ToBody:
                 params.append(ToParam(name, value, is_tag))
                 if is_tag:
                     tag = value
-            body.params = params
+            body.params = tuple(params)
             body.tag = tag
             # the first name follows the first ';' directly (the fast pattern allows no blank there)
             body.params_text = text[m.start("p") + ptext.index(";") + 1:]
@@ -314,7 +315,7 @@ def _addr_spec(buf: str, start: int, end: int, allow_comma: bool):
     body = ToBody(display, uri)
     if result_params is not None:
         params, tag, first = result_params
-        body.params = params
+        body.params = tuple(params)
         body.tag = tag
         if first is not None:
             # {tobody.params}: from the first parameter name to the end of the body text

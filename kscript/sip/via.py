@@ -47,7 +47,7 @@ class Via:
     transport: str
     host: str
     port: str | None = None
-    params: list[tuple[str, str | None]] = field(default_factory=list)
+    params: tuple[tuple[str, str | None], ...] = ()
     comment: str | None = None
     name: str = "SIP"
     version: str = "2.0"
@@ -127,7 +127,7 @@ def parse_via_body(text: str) -> list[Via]:
                     break
                 params.append((pname, value if eq else None))
         if ok:
-            return [Via(transport, host, port, params, None, "SIP", "2.0", int(port) & 0xFFFF if port else 0,
+            return [Via(transport, host, port, tuple(params), None, "SIP", "2.0", int(port) & 0xFFFF if port else 0,
                         _VIA_PROTOS.get(transport.lower(), PROTO_OTHER), text)]
     return parse_via_scan(text)
 
@@ -222,7 +222,7 @@ def parse_via_scan(text: str) -> list[Via]:
         raw_end = i
         while raw_end > start and text[raw_end - 1] in " \t\r\n":
             raw_end -= 1
-        out.append(Via(transport=transport, host=host, port=port, params=params, comment=comment,
+        out.append(Via(transport=transport, host=host, port=port, params=tuple(params), comment=comment,
                        name=text[start:start + 3], port_no=port_no,
                        proto=_VIA_PROTOS.get(transport.lower(), PROTO_OTHER), raw=text[start:raw_end]))
         if i >= n:
