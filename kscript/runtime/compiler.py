@@ -47,6 +47,23 @@ _PROTO_NAMES = {"udp": 1, "tcp": 2, "tls": 3, "sctp": 4, "ws": 5, "wss": 6}
 _AF = {"inet": 2, "ipv4": 2, "inet6": 10, "ipv6": 10}
 
 
+def _sequence(fns: list) -> Fn:
+    """Run the compiled actions in order; the code is the last one's (1 for none)."""
+    if not fns:
+        return lambda ctx: 1
+    if len(fns) == 1:
+        return fns[0]
+    fns_t = tuple(fns)
+
+    def run_block(ctx):
+        ret = 1
+        for f in fns_t:
+            ret = f(ctx)
+        return ret
+
+    return run_block
+
+
 def _guard_return(s: N.Stmt):
     """The ``return`` of ``if (cond) return;`` / ``if (cond) { return; }`` (no else), else None."""
     if not isinstance(s, N.If) or s.else_ is not None:
@@ -162,20 +179,7 @@ class Compiler:
         reset an ``sl_reply_error()`` first in the list needs (see _plan_error_resets)."""
         live = [s for s in stmts if not isinstance(s, N.Empty)]
         self._plan_error_resets(live, lead_handled)
-        fns = [self.stmt(s) for s in live]
-        if not fns:
-            return lambda ctx: 1
-        if len(fns) == 1:
-            return fns[0]
-        fns_t = tuple(fns)
-
-        def run_block(ctx):
-            ret = 1
-            for f in fns_t:
-                ret = f(ctx)
-            return ret
-
-        return run_block
+        return _sequence([self.stmt(s) for s in live])
 
     def route_body(self, stmts: list[N.Stmt]) -> Fn:
         """The action list of a route block.  Like :meth:`block`, but the common early
@@ -201,21 +205,7 @@ class Compiler:
                 continue
             seg.append(self.stmt(s))
         if not pairs and not closed:
-            # nothing to shortcut: the plain action list (the plan is already made)
-            fns = seg
-            if not fns:
-                return lambda ctx: 1
-            if len(fns) == 1:
-                return fns[0]
-            fns_t = tuple(fns)
-
-            def run_block(ctx):
-                ret = 1
-                for f in fns_t:
-                    ret = f(ctx)
-                return ret
-
-            return run_block
+            return _sequence(seg)  # nothing to shortcut: the plain action list
         pairs.append((tuple(seg), None))
         pairs_t = tuple(pairs)
         tail = 1 if closed else None  # a closing `return;` gives 1, else the last action's code

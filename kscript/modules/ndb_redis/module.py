@@ -343,6 +343,16 @@ class NdbRedisModule(Module):
         return None
 
     # ------------------------------------------------------------ redisc_exec
+    def _packed(self, ctx, cmd: str, args: tuple) -> bytes | None:
+        """The protocol bytes of a command (cached per evaluated text); None after an error log."""
+        packed = self.commands.get(cmd)
+        t = type(packed)
+        if t is bytes:
+            return packed
+        if t is Plan and packed.nargs <= len(args):
+            return packed.pack(args)
+        return self._pack(ctx, cmd, args, packed)
+
     def _exec(self, ctx, srv: str, res: str, cmd: str, args: tuple) -> int:
         if not srv or not res or not cmd:
             ctx.log("ERR", "invalid parameters", source=SRC)
@@ -360,16 +370,9 @@ class NdbRedisModule(Module):
         box = self.boxes.get(res)
         if box is None:
             box = self.get_box(res)
-        packed = self.commands.get(cmd)
-        t = type(packed)
-        if t is bytes:
-            pass
-        elif t is Plan and packed.nargs <= len(args):
-            packed = packed.pack(args)
-        else:
-            packed = self._pack(ctx, cmd, args, packed)
-            if packed is None:
-                return -1
+        packed = self._packed(ctx, cmd, args)
+        if packed is None:
+            return -1
         box.reply = None
         conn = server.conn
         r = conn.call(packed) if conn is not None else None
@@ -448,14 +451,7 @@ class NdbRedisModule(Module):
             ctx.log("ERR", f"Too many pipelined commands, maximum is {MAXIMUM_PIPELINED_COMMANDS}", source=SRC)
             return -1
         box = self.get_box(res)
-        packed = self.commands.get(cmd)
-        t = type(packed)
-        if t is bytes:
-            pass
-        elif t is Plan and packed.nargs <= len(args):
-            packed = packed.pack(args)
-        else:
-            packed = self._pack(ctx, cmd, args, packed)
+        packed = self._packed(ctx, cmd, args)
         if packed is None:
             return -1
         if packed is FORMAT_ERROR:
