@@ -312,25 +312,28 @@ class SipMessage:
     # ------------------------------------------------------------------ validation
     def validate(self) -> "SipMessage":
         """Kamailio's receive-time checks (see the module docstring); returns self."""
-        if self.is_request and not self.is_sip:
+        v = self.version
+        if self.is_request and not (len(v) >= 7 and v[:7].upper() == "SIP/2.0"):
             raise self._error(f"not a SIP request (version {self.version!r}); Kamailio drops it",
                               self.first_line_no, len(self.first_line) - len(self.version) + 1)
-        idx = self._idx()
+        idx = self._index if self._index is not None else self._idx()
+        get = idx.get
         for k in _UNIQUE:
-            ii = idx.get(k)
+            ii = get(k)
             if ii is not None and len(ii) > 1:
                 h = self.headers[ii[1]]
                 raise self._error(f"duplicate {h.name} header field", h.line)
         if "via" not in idx:
             raise self._error("no Via header", self.first_line_no)
         self.vias  # parses every Via header
-        for k, label in (("from", "From"), ("to", "To"), ("call-id", "Call-ID"), ("cseq", "CSeq")):
-            if k not in idx:
-                raise self._error(f"required header {label} missing", self.first_line_no)
-        self.to
-        self.cseq
+        if "from" not in idx or "to" not in idx or "call-id" not in idx or "cseq" not in idx:
+            for k, label in (("from", "From"), ("to", "To"), ("call-id", "Call-ID"), ("cseq", "CSeq")):
+                if k not in idx:
+                    raise self._error(f"required header {label} missing", self.first_line_no)
+        self._parse_header("to", parse_to_body, "To")
+        self._parse_header("cseq", _parse_cseq, "CSeq")
         if "content-length" in idx:
-            self.content_length
+            self._parse_header("content-length", _parse_content_length, "Content-Length")
         return self
 
     # ------------------------------------------------------------------ first line / flags
