@@ -23,6 +23,7 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 _sys.path[:] = [p for p in _sys.path if os.path.abspath(p or ".") != _HERE]
 if os.path.dirname(_HERE) not in _sys.path:
     _sys.path.insert(0, os.path.dirname(_HERE))
+import shlex  # noqa: E402
 import shutil
 import signal
 import socket
@@ -30,6 +31,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+from kscript.sip.builder import parse_src  # noqa: E402
 
 KAMAILIO = os.environ.get("KSCRIPT_KAMAILIO", "/usr/sbin/kamailio")
 MODDIR = "/usr/lib/x86_64-linux-gnu/kamailio/modules"
@@ -194,7 +197,6 @@ def verify_scenario(sc, port: int = 5060, redis_url: str | None = None) -> list[
         stub.client.flushdb()
         seed = sc.redis_seed or []
         for cmd in (seed if isinstance(seed, list) else [c for v in seed.values() for c in v]):
-            import shlex
             stub.client.execute_command(*(shlex.split(cmd) if isinstance(cmd, str) else cmd))
         checkable |= _REDIS_CHECKS
     k = RealKamailio(sc.config, sc.defines + list(EXTRA_DEFINES), port=port, cfgt=True)
@@ -202,14 +204,12 @@ def verify_scenario(sc, port: int = 5060, redis_url: str | None = None) -> list[
     # addresses in expectations and seeds (two sources become one: such steps may differ)
     subst = []
     for src in {sc.src, *(st.src for st in sc.steps if st.src)}:
-        from kscript.sip.builder import parse_src
         _p, host, sport = parse_src(src)
         subst += [(f"{host}:{sport}", f"127.0.0.1:{k.ua_port}"), (host, "127.0.0.1")]
     k.start()
     if stub is not None:  # after the start-up probe (which the cfg counted too)
         stub.client.flushdb()
         for cmd in _subst(sc.redis_seed or [], subst):
-            import shlex
             stub.client.execute_command(*(shlex.split(cmd) if isinstance(cmd, str) else cmd))
     try:
         runner = Runner()

@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from . import nodes as N
-from .errors import ConfigError, KscriptError, NotSupportedError, Position, SipParseError
+from .errors import ConfigError, KscriptError, NotSupportedError, Position
 from .modules import registry
 from .runtime import gcpolicy
 from .runtime.compiler import CallSlot, Compiler

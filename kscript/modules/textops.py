@@ -13,7 +13,6 @@ from __future__ import annotations
 import time
 
 from ..errors import ConfigError
-from ..runtime.regex import compile_posix
 from ..runtime.subst import SubstError, compile_re
 from ..sip.headers import header_key
 from ..sip.lumps import add_reply_lump, blen, lumps_of

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from .. import nodes as N
-from ..errors import ConfigError
 from .base import Module, Param, function
 
 _LEVEL_CHAR = {"A": "ALERT", "B": "BUG", "C": "CRIT", "E": "ERR", "W": "WARN", "N": "NOTICE", "I": "INFO", "D": "DBG"}

@@ -8,16 +8,15 @@ exceptions of :mod:`kscript.runtime.signals`. No tree is walked per message.
 
 from __future__ import annotations
 
-import re
 from typing import Any, Callable
 
 from .. import nodes as N
-from ..errors import ConfigError, NotSupportedError, Position
+from ..errors import ConfigError, Position
 from ..pv.base import CompiledPV, Format, PVFailed, compile_format, compile_pv
-from .regex import compile_posix
 from .fixups import constant_of
+from .regex import compile_posix
 from .signals import BreakSignal, ExitSignal, ReturnSignal
-from .values import str2int, to_int, to_str, wrap32
+from .values import str2int, to_str, wrap32
 
 Fn = Callable[[Any], Any]
 
@@ -453,7 +452,6 @@ class Compiler:
                 if j > 0 and not isinstance(s.body[j - 1], N.Empty):
                     self._mark_last_action(s.body[j - 1])
         body = [self.stmt(x) if not isinstance(x, N.Empty) else (lambda ctx: 1) for x in s.body]
-        labels = [lbl for lbl, _ in s.labels if not lbl.default]
         defaults = [i for lbl, i in s.labels if lbl.default]
         if len(defaults) > 1:
             raise ConfigError("switch with more than one default label", s.pos)

@@ -12,7 +12,7 @@ import ipaddress
 from .. import nodes as N
 from ..errors import ConfigError
 from .regex import compile_posix
-from .values import to_int, to_str
+from .values import to_str
 
 _PROTO = {"udp": 1, "tcp": 2, "tls": 3, "sctp": 4, "ws": 5, "wss": 6}
 _AF = {"inet": 2, "ipv4": 2, "inet6": 10, "ipv6": 10}

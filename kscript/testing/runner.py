@@ -21,7 +21,7 @@ from typing import Any
 
 from ..errors import KscriptError
 from .clock import Clock, run_timers
-from .expectations import Failure, StepView, describe_sent, evaluate, redis_client, redis_server_names
+from .expectations import Failure, StepView, evaluate, redis_client, redis_server_names
 from .scenario import Scenario, ScenarioFileError, Step, find_scenarios, load_file
 from .trace import RunTracer, write_cfgt_json
 from .yamlsrc import line_of

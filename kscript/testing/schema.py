@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from .yamlsrc import YDict, key_line, line_of
+from .yamlsrc import key_line, line_of
 
 __all__ = ["SCHEMA", "SchemaError", "validate_document"]
 

@@ -34,10 +34,8 @@ KSCRIPT_CONFORMANCE_STRICT=1 to run the listed cases as ordinary tests.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -45,21 +43,8 @@ import pytest
 HERE = Path(__file__).resolve().parent
 
 
-def _load_helper(name: str):
-    # Load by path under a unique name: tests/ has no packages, and a bare
-    # "import normalize" could pick up another test directory's module.
-    modname = f"kscript_conformance_{name}"
-    if modname in sys.modules:
-        return sys.modules[modname]
-    spec = importlib.util.spec_from_file_location(modname, HERE / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[modname] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
-caselib = _load_helper("caselib")
-normalize = _load_helper("normalize")
+import caselib  # noqa: E402 - tests/conformance is on pytest's pythonpath (pyproject.toml)
+import normalize  # noqa: E402
 
 kscript = pytest.importorskip("kscript")
 if not hasattr(kscript, "load"):

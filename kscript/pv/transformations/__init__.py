@@ -9,7 +9,7 @@ expression).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 Value = int | str | None

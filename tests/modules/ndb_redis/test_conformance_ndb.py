@@ -22,10 +22,8 @@ comparison; a step's ``wait`` is slept, since disabling uses the wall clock.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
-import sys
 import time
 from pathlib import Path
 
@@ -38,19 +36,8 @@ ROOT = HERE.parents[2]
 CONF = ROOT / "tests" / "conformance"
 
 
-def _load_helper(name: str):
-    modname = f"kscript_conformance_{name}"
-    if modname in sys.modules:
-        return sys.modules[modname]
-    spec = importlib.util.spec_from_file_location(modname, CONF / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[modname] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
-caselib = _load_helper("caselib")
-normalize = _load_helper("normalize")
+import caselib  # noqa: E402 - tests/conformance is on pytest's pythonpath (pyproject.toml)
+import normalize  # noqa: E402
 
 import kscript  # noqa: E402
 from kscript.modules import registry  # noqa: E402

@@ -11,9 +11,7 @@ what the timers sent (CANCELs) like the recorder's endpoints do.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -22,22 +20,10 @@ import kscript
 from kscript.testing.clock import Clock
 
 HERE = Path(__file__).resolve().parent
-CONF = HERE.parents[1] / "conformance"
 
 
-def _load(name):
-    modname = f"kscript_conformance_{name}"
-    if modname in sys.modules:
-        return sys.modules[modname]
-    spec = importlib.util.spec_from_file_location(modname, CONF / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[modname] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
-caselib = _load("caselib")
-normalize = _load("normalize")
+import caselib  # noqa: E402 - tests/conformance is on pytest's pythonpath (pyproject.toml)
+import normalize  # noqa: E402
 
 CASES = sorted(p.parent for p in (HERE / "cases").glob("*/golden.json"))
 
