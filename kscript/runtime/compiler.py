@@ -46,6 +46,19 @@ _PROTO_NAMES = {"udp": 1, "tcp": 2, "tls": 3, "sctp": 4, "ws": 5, "wss": 6}
 _AF = {"inet": 2, "ipv4": 2, "inet6": 10, "ipv6": 10}
 
 
+def _logging_failure(f: Fn, message: str) -> Fn:
+    """``f``, logging ``message`` (a core ERR) when its evaluation fails, then failing too:
+    how rvalue.c reports a failing operand on its way up."""
+    def logged(ctx):
+        try:
+            return f(ctx)
+        except ExprError:
+            ctx.log("ERR", message, source="core")
+            raise
+
+    return logged
+
+
 def _sequence(fns: list) -> Fn:
     """Run the compiled actions in order; the code is the last one's (1 for none)."""
     if not fns:
@@ -688,16 +701,7 @@ class Compiler:
         f = self.expr(e)
         if not (_int_forcing(e) and _can_fail(e)):
             return f
-        failed = f"rval expression evaluation failed {_where(e)}"
-
-        def rv(ctx):
-            try:
-                return f(ctx)
-            except ExprError:
-                ctx.log("ERR", failed, source="core")
-                raise
-
-        return rv
+        return _logging_failure(f, f"rval expression evaluation failed {_where(e)}")
 
     def rvint_expr(self, e: N.Expr) -> Fn:
         """rval_expr_eval_rvint: differs from :meth:`expr` only for a ``+`` whose left
@@ -711,10 +715,10 @@ class Compiler:
         2434-2495) or by rval_expr_eval_rvint (``rvint``, :2294-2330): int + int, or the
         concatenation of the string values; a failing operand logs its position (the
         whole expression's for the right side of an int in rval_expr_eval)."""
-        lf = self.rvint_expr(e.left) if rvint else self.rv_expr(e.left)
+        lf = _logging_failure(self.rvint_expr(e.left) if rvint else self.rv_expr(e.left),
+                              f"rval expression evaluation failed {_where(e.left)}")
         rf = self.expr(e.right)
         rwhere = _conv_where(e.right)
-        lfailed = f"rval expression evaluation failed {_where(e.left)}"
         rfailed = f"rval expression evaluation failed {_where(e.right)}"
         r_forcing = _int_forcing(e.right)
         if rvint:
@@ -723,11 +727,7 @@ class Compiler:
             rifailed = f"rval expression evaluation failed {_where(e)}: could not evaluate right side to int"
 
         def add(ctx):
-            try:
-                l = lf(ctx)
-            except ExprError:
-                ctx.log("ERR", lfailed, source="core")
-                raise
+            l = lf(ctx)
             try:
                 r = rf(ctx)
             except ExprError:
@@ -805,16 +805,8 @@ class Compiler:
         f = self.rv_expr(e.operand)
         if not _can_fail(e.operand):
             return lambda ctx: to_str(f(ctx))
-        failed = f"rval expression evaluation failed {_where(e.operand)}"
-
-        def cast(ctx):
-            try:
-                return to_str(f(ctx))
-            except ExprError:
-                ctx.log("ERR", failed, source="core")
-                raise
-
-        return cast
+        g = _logging_failure(f, f"rval expression evaluation failed {_where(e.operand)}")
+        return lambda ctx: to_str(g(ctx))
 
     def e_Defined(self, e: N.Defined) -> Fn:
         op = e.operand
@@ -858,22 +850,11 @@ class Compiler:
             return lambda ctx: a(ctx) if c(ctx) > 0 else b(ctx)
         # RVE_SELVALEXP_OP (core/rvalue.c@5.6.3:2549-2566): a failing condition logs the
         # selval's position, a failing branch the condition's
-        cfailed = f"rval expression evaluation failed {_where(e)}"
+        c = _logging_failure(c, f"rval expression evaluation failed {_where(e)}")
         bfailed = f"rval expression evaluation failed {_where(e.cond)}"
-
-        def selval(ctx):
-            try:
-                t = c(ctx) > 0
-            except ExprError:
-                ctx.log("ERR", cfailed, source="core")
-                raise
-            try:
-                return a(ctx) if t else b(ctx)
-            except ExprError:
-                ctx.log("ERR", bfailed, source="core")
-                raise
-
-        return selval
+        a = _logging_failure(a, bfailed)
+        b = _logging_failure(b, bfailed)
+        return lambda ctx: a(ctx) if c(ctx) > 0 else b(ctx)
 
     def e_Unary(self, e: N.Unary) -> Fn:
         f = self.int_expr(e.operand)
@@ -1006,25 +987,9 @@ class Compiler:
     def _concat(self, e: N.Binary) -> Fn:
         """RVE_CONCAT_OP that can fail (core/rvalue.c@5.6.3:2497-2517): a failing operand
         logs its position."""
-        lf = self.rv_expr(e.left)
-        rf = self.rv_expr(e.right)
-        lfailed = f"rval expression evaluation failed {_where(e.left)}"
-        rfailed = f"rval expression evaluation failed {_where(e.right)}"
-
-        def concat(ctx):
-            try:
-                l = lf(ctx)
-            except ExprError:
-                ctx.log("ERR", lfailed, source="core")
-                raise
-            try:
-                r = rf(ctx)
-            except ExprError:
-                ctx.log("ERR", rfailed, source="core")
-                raise
-            return to_str(l) + to_str(r)
-
-        return concat
+        lf = _logging_failure(self.rv_expr(e.left), f"rval expression evaluation failed {_where(e.left)}")
+        rf = _logging_failure(self.rv_expr(e.right), f"rval expression evaluation failed {_where(e.right)}")
+        return lambda ctx: to_str(lf(ctx)) + to_str(rf(ctx))
 
     def _eq_failing(self, e: N.Binary, lf: Fn, rf: Fn, rwhere, neq: bool) -> Fn:
         """``==``/``!=`` whose operands can fail. A failing left side, or right side of an
