@@ -353,13 +353,20 @@ class NdbRedisModule(Module):
             return packed.pack(args)
         return self._pack(ctx, cmd, args, packed)
 
-    def _exec(self, ctx, srv: str, res: str, cmd: str, args: tuple) -> int:
+    def _server_for(self, ctx, srv: str, res: str, cmd: str):
+        """The server a command goes to, after redisc_exec's checks of the parameters
+        (None, with the error logged, when one is empty or the server unknown)."""
         if not srv or not res or not cmd:
             ctx.log("ERR", "invalid parameters", source=SRC)
-            return -1
+            return None
         server = self.servers.get(srv)
         if server is None:
             ctx.log("ERR", f"no redis server found: {srv}", source=SRC)
+        return server
+
+    def _exec(self, ctx, srv: str, res: str, cmd: str, args: tuple) -> int:
+        server = self._server_for(ctx, srv, res, cmd)
+        if server is None:
             return -1
         if server.pipe:
             ctx.log("NOTICE", "Calling redis_cmd with pipelined commands in the buffer. "
@@ -440,12 +447,8 @@ class NdbRedisModule(Module):
 
     # ------------------------------------------------------------ redisc_append_cmd
     def _append(self, ctx, srv: str, res: str, cmd: str, args: tuple) -> int:
-        if not srv or not res or not cmd:
-            ctx.log("ERR", "invalid parameters", source=SRC)
-            return -1
-        server = self.servers.get(srv)
+        server = self._server_for(ctx, srv, res, cmd)
         if server is None:
-            ctx.log("ERR", f"no redis server found: {srv}", source=SRC)
             return -1
         if len(server.pipe) >= MAXIMUM_PIPELINED_COMMANDS:
             ctx.log("ERR", f"Too many pipelined commands, maximum is {MAXIMUM_PIPELINED_COMMANDS}", source=SRC)
