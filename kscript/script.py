@@ -548,21 +548,16 @@ class Script:
         """Run a top-level route (run_top_route): exit/drop end it."""
         ctx.rc = 0
         fn = ref.fn or self._compile_route(ref)
-        if self.tracer is not None:
-            try:
-                v = ref._run_traced(ctx, fn, self.tracer)
-            except ExitSignal as x:
-                ctx.rc = x.value
-                if x.drop:
-                    ctx.dropped = True
-                return x.value, x.drop
-            return v, False
         try:
-            v = fn(ctx)
-        except ReturnSignal as r:
-            v = r.value
-        except BreakSignal:
-            v = 0
+            if self.tracer is not None:
+                v = ref._run_traced(ctx, fn, self.tracer)  # return/break handled there
+            else:
+                try:
+                    v = fn(ctx)
+                except ReturnSignal as r:
+                    v = r.value
+                except BreakSignal:
+                    v = 0
         except ExitSignal as x:
             ctx.rc = x.value
             if x.drop:
