@@ -358,27 +358,13 @@ class UsrlocModule(Module):
         """``dbrow2info`` over the 19 columns of :meth:`_row_cols`: (contact, info) or None."""
         (contact, expires, q, callid, cseq, flags, cflags, ua, received, path, sock, methods, last_mod,
          ruid, instance, reg_id, server_id, con_id, keepalive) = row[:19]
-        if not contact:
-            self._err(ctx, "bad contact")
-            return None
-        if expires is None:
-            self._err(ctx, "empty expire")
-            return None
-        if q is None:
-            self._err(ctx, "empty q")
-            return None
-        if cseq is None:
-            self._err(ctx, "empty cseq_nr")
-            return None
-        if not callid:
-            self._err(ctx, "bad callid")
-            return None
-        if flags is None:
-            self._err(ctx, "empty flag")
-            return None
-        if cflags is None:
-            self._err(ctx, "empty cflag")
-            return None
+        # dbrow2info's checks, in its order, with its messages
+        for bad, what in ((not contact, "bad contact"), (expires is None, "empty expire"), (q is None, "empty q"),
+                          (cseq is None, "empty cseq_nr"), (not callid, "bad callid"),
+                          (flags is None, "empty flag"), (cflags is None, "empty cflag")):
+            if bad:
+                self._err(ctx, what)
+                return None
         ci = ContactInfo()
         ci.expires = int(expires)
         ci.q = double2q(q)
